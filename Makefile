@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0
+# Entry points of the project; the work is done by scripts/.
+
+SHELL := /bin/bash
+
+.PHONY: help run check kernel kunit selftests lint
+
+help:
+	@echo "make run        build and boot the patched kernel, run the demo"
+	@echo "make check      everything that runs here; last line: N passed, N failed"
+	@echo "make kernel     the patched test kernel (bzImage)"
+	@echo "make kunit      the project's KUnit suites, booted in QEMU"
+	@echo "make selftests  the project's and upstream regression KVM selftests in QEMU"
+	@echo "make lint       checkpatch, sparse, W=1, uapi header test, docs"
+
+run:
+	@scripts/run.sh
+check:
+	@scripts/check.sh
+kernel:
+	@scripts/kernel.sh
+kunit:
+	@scripts/kunit.sh
+selftests:
+	@scripts/selftests.sh
+lint:
+	@scripts/lint.sh

@@ -1,0 +1,123 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Put base + patches + overlay together into $BUILD/src.
+#
+# The source tree is updated in place, touching only the files whose content
+# changes, so that kbuild rebuilds incrementally.  Files that an earlier run
+# patched or added but that the project no longer touches are restored from
+# the pristine base (or removed).
+
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/scripts/base.sh"
+
+OVERLAY_DIRS=(arch include Documentation tools)
+
+# Root build entry points and where they live in the tree.
+declare -A OVERLAY_MAP=(
+	[Kbuild]=arch/x86/kvm/svm/Makefile.snp
+	[Kconfig]=arch/x86/kvm/svm/Kconfig.snp
+)
+
+# Print "<repo path>\t<tree path>" for every overlay file.
+overlay_files() {
+	local f
+	for f in "${!OVERLAY_MAP[@]}"; do
+		[ -f "$ROOT/$f" ] && printf '%s\t%s\n' "$f" "${OVERLAY_MAP[$f]}"
+	done
+	(cd "$ROOT" && find "${OVERLAY_DIRS[@]}" -type f ! -name '*~' ! -name '.*.swp' \
+		2>/dev/null | sort | awk '{print $0 "\t" $0}')
+}
+
+series() {
+	[ -f "$ROOT/patches/series" ] || return 0
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ROOT/patches/series"
+}
+
+# Tree paths a patch touches (new and removed files included).
+patch_files() {
+	sed -n -e 's|^+++ b/\([^[:space:]]*\).*|\1|p' -e 's|^--- a/\([^[:space:]]*\).*|\1|p' "$1" |
+		sort -u
+}
+
+assemble() {
+	local src=$BUILD/src stage_dir=$BUILD/stage touched=$BUILD/src.touched
+	local p f changed=0 removed=0
+
+	base_setup
+	if [ ! -f "$BUILD/src.base" ] || [ "$(cat "$BUILD/src.base")" != "$BASE_DIR" ]; then
+		stage "copying base $BASE_VERSION into $src"
+		rm -rf "$src" "$touched"
+		cp -a "$BASE_DIR" "$src.tmp"
+		mv "$src.tmp" "$src"
+		echo "$BASE_DIR" >"$BUILD/src.base"
+	fi
+
+	rm -rf "$stage_dir"
+	mkdir -p "$stage_dir"
+	: >"$stage_dir.list"
+
+	# Patches to upstream files, in series order, onto copies of the files.
+	while read -r p; do
+		[ -f "$ROOT/patches/$p" ] || die "patches/series names $p, which does not exist"
+		patch_files "$ROOT/patches/$p" | while read -r f; do
+			echo "$f" >>"$stage_dir.list"
+			if [ -f "$BASE_DIR/$f" ] && [ ! -e "$stage_dir/$f" ]; then
+				mkdir -p "$stage_dir/$(dirname "$f")"
+				cp "$BASE_DIR/$f" "$stage_dir/$f"
+			fi
+		done
+		if ! out=$(patch -p1 -d "$stage_dir" --batch --forward --fuzz=0 \
+				--no-backup-if-mismatch -r - <"$ROOT/patches/$p" 2>&1); then
+			echo "$out" | sed 's/^/    /' >&2
+			die "patch $p does not apply to $BASE_PKG $BASE_DEBVER (failed hunks above)"
+		fi
+	done < <(series)
+
+	# Overlay files: new files of the project at their in-tree paths.
+	while IFS=$'\t' read -r p f; do
+		grep -qxF "$f" "$stage_dir.list" &&
+			die "$p is both an overlay file and patched by patches/"
+		[ -e "$BASE_DIR/$f" ] &&
+			die "overlay file $p would replace upstream $f: change it with a patch"
+		mkdir -p "$stage_dir/$(dirname "$f")"
+		cp "$ROOT/$p" "$stage_dir/$f"
+		echo "$f" >>"$stage_dir.list"
+	done < <(overlay_files)
+
+	sort -u -o "$stage_dir.list" "$stage_dir.list"
+	touch "$touched"
+
+	# Install what differs; restore what is no longer touched.
+	while read -r f; do
+		if grep -qxF "$f" "$stage_dir.list"; then
+			if [ -e "$stage_dir/$f" ]; then
+				cmp -s "$stage_dir/$f" "$src/$f" && continue
+				mkdir -p "$src/$(dirname "$f")"
+				cp "$stage_dir/$f" "$src/$f"
+				changed=$((changed + 1))
+			elif [ -e "$src/$f" ]; then
+				rm -f "$src/$f"
+				removed=$((removed + 1))
+			fi
+		elif [ -e "$BASE_DIR/$f" ]; then
+			cmp -s "$BASE_DIR/$f" "$src/$f" && continue
+			cp "$BASE_DIR/$f" "$src/$f"
+			changed=$((changed + 1))
+		elif [ -e "$src/$f" ]; then
+			rm -f "$src/$f"
+			removed=$((removed + 1))
+		fi
+	done < <(sort -u "$touched" "$stage_dir.list")
+	cp "$stage_dir.list" "$touched"
+
+	SRC=$src
+	note "base: $BASE_PKG $BASE_DEBVER (Linux $BASE_VERSION)"
+	note "tree: $src ($(series | wc -l) patches, $(overlay_files | wc -l) overlay files;" \
+	     "$changed files updated, $removed removed)"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	stage "assembling the source tree"
+	assemble
+fi

@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+# Configure and build kernels from $SRC; sourced by the other scripts.
+
+kmake() {
+	local obj=$1
+	shift
+	make -s -C "$SRC" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" -j"$JOBS" "$@"
+}
+
+# Configure $obj as x86_64_defconfig + fragments; do nothing when neither the
+# fragments nor the Kconfig files changed since the last run.
+kconfig() {
+	local obj=$1 line sym want got bad=0 stamp
+	shift
+	mkdir -p "$obj"
+	stamp=$(cat "$@" "$ROOT/Kconfig" "$SRC/Makefile" | sha1sum | cut -d' ' -f1)
+	if [ -f "$obj/.config" ] && [ "$(cat "$obj/.config.stamp" 2>/dev/null)" = "$stamp" ]; then
+		return 0
+	fi
+	kmake "$obj" x86_64_defconfig >/dev/null
+	(cd "$obj" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$obj" .config "$@" >/dev/null)
+	kmake "$obj" olddefconfig >/dev/null
+	# merge_config only warns: insist that every requested value stuck.
+	while read -r line; do
+		case $line in
+		CONFIG_*=*) sym=${line%%=*}; want=$line ;;
+		"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *}; want=n ;;
+		*) continue ;;
+		esac
+		got=$(grep -E "^($sym=|# $sym is not set)" "$obj/.config" || true)
+		if [ "$want" = n ]; then
+			[ -z "$got" ] || [ "$got" = "# $sym is not set" ] && continue
+		else
+			[ "$got" = "$want" ] && continue
+		fi
+		echo "error: $sym: wanted '$want', got '${got:-unset}'" >&2
+		bad=1
+	done < <(cat "$@")
+	[ $bad -eq 0 ] || die "kernel configuration of $obj does not match $*"
+	echo "$stamp" >"$obj/.config.stamp"
+}

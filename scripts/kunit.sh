@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make kunit: boot the test kernel in QEMU and run the project's KUnit suites.
+
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/scripts/kernel.sh"
+. "$ROOT/scripts/vm.sh"
+
+# The project's suites are named kvm_snp_*.
+KUNIT_FILTER=${KUNIT_FILTER:-kvm_snp*}
+
+run_kunit() {
+	local initrd=$BUILD/vm/kunit.cpio.gz
+	mkdir -p "$BUILD/vm"
+	: >"$BUILD/vm/kunit.list"
+	make_initramfs "$initrd" "$BUILD/vm/kunit.list"
+	stage "booting the test kernel: KUnit suites '$KUNIT_FILTER'"
+	boot_vm kunit "$initrd" "snpkvm.mode=kunit ${SNPKVM_CMDLINE:-} kunit.filter_glob=$KUNIT_FILTER"
+	results_reset kunit
+	python3 "$ROOT/scripts/vmresults.py" "$VM_RESULTS" "$VM_CONSOLE" \
+		"$RESULTS/kunit.tsv" kunit
+	note "console: $VM_CONSOLE"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	need_pkgs "${PKGS_BUILD[@]}" "${PKGS_QEMU[@]}"
+	build_test_kernel
+	run_kunit
+	summary "$RESULTS/kunit.tsv"
+fi

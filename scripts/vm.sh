@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+# Boot the test kernel in QEMU with an initramfs; sourced by the scripts.
+#
+# TCG with -cpu EPYC-Milan gives the VM a CPU with SVM and NPT, so kvm_amd
+# loads inside it and KVM selftests run real (nested) guests.
+
+QEMU_CPU=${QEMU_CPU:-EPYC-Milan}
+QEMU_MEM=${QEMU_MEM:-3G}
+QEMU_SMP=${QEMU_SMP:-2}
+VM_TIMEOUT=${VM_TIMEOUT:-1800}
+
+# make_initramfs OUT_CPIO_GZ TESTLIST [FILE...]: busybox, the test init, the
+# test list and the given programs under /tests/bin.
+make_initramfs() {
+	local out=$1 list=$2 dir
+	shift 2
+	dir=$(mktemp -d "$BUILD/initramfs.XXXXXX")
+	mkdir -p "$dir"/{bin,sbin,proc,sys,dev,tmp,tests/bin}
+	cp /bin/busybox "$dir/bin/busybox"
+	cp "$ROOT/tests/vm/init" "$dir/init"
+	chmod +x "$dir/init"
+	cp "$list" "$dir/tests/list"
+	[ $# -eq 0 ] || cp "$@" "$dir/tests/bin/"
+	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+	rm -rf "$dir"
+}
+
+# boot_vm NAME INITRAMFS CMDLINE...: logs go to $BUILD/vm/NAME.{console,results}.
+boot_vm() {
+	local name=$1 initrd=$2 rc=0
+	shift 2
+	mkdir -p "$BUILD/vm"
+	VM_CONSOLE=$BUILD/vm/$name.console
+	VM_RESULTS=$BUILD/vm/$name.results
+	rm -f "$VM_CONSOLE" "$VM_RESULTS"
+	timeout --foreground -k 10 "$VM_TIMEOUT" \
+	qemu-system-x86_64 -machine q35 -accel tcg -cpu "$QEMU_CPU" \
+		-smp "$QEMU_SMP" -m "$QEMU_MEM" -nodefaults -display none -no-reboot \
+		-kernel "$KERNEL_IMAGE" -initrd "$initrd" \
+		-serial "file:$VM_CONSOLE" -serial "file:$VM_RESULTS" \
+		-append "console=ttyS0 ignore_loglevel panic=-1 panic_on_warn=0 $*" \
+		</dev/null || rc=$?
+	[ $rc -eq 124 ] && note "QEMU timed out after $VM_TIMEOUT s"
+	return 0
+}
