@@ -23,7 +23,7 @@ lint_checkpatch() {
 	local f out tot
 	stage "checkpatch --strict"
 	while read -r f; do
-		out=$("$SRC/scripts/checkpatch.pl" --strict --no-signoff --root="$SRC" \
+		out=$("$SRC/scripts/checkpatch.pl" --strict --root="$SRC" \
 			--quiet --show-types "$ROOT/patches/$f" 2>&1) || true
 		report_checkpatch "patches/$f" "$out"
 	done < <(series)
