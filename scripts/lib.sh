@@ -74,3 +74,14 @@ summary() {
 }
 
 mkdir -p "$BUILD"
+
+# One target at a time per build directory: the assembled tree and the
+# object trees are shared.  Later targets wait for the running one.
+if [ -z "${SNPKVM_LOCKED:-}" ]; then
+	exec 9>"$BUILD/.lock"
+	if ! flock -n 9; then
+		echo "==> waiting for another target using $BUILD" >&2
+		flock 9
+	fi
+	export SNPKVM_LOCKED=1
+fi
