@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 
-.PHONY: help run check kernel kunit selftests lint
+.PHONY: help run check kernel kunit selftests lint coverage
 
 help:
 	@echo "make run        build and boot the patched kernel, run the demo"
@@ -12,6 +12,7 @@ help:
 	@echo "make kunit      the project's KUnit suites, booted in QEMU"
 	@echo "make selftests  the project's and upstream regression KVM selftests in QEMU"
 	@echo "make lint       checkpatch, sparse, W=1, uapi header test, docs"
+	@echo "make coverage   gcov line coverage of the new code under KUnit"
 
 run:
 	@scripts/run.sh
@@ -25,3 +26,5 @@ selftests:
 	@scripts/selftests.sh
 lint:
 	@scripts/lint.sh
+coverage:
+	@scripts/coverage.sh

@@ -21,12 +21,16 @@ kconfig() {
 	(cd "$obj" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$obj" .config "$@" >/dev/null)
 	kmake "$obj" olddefconfig >/dev/null
 	# merge_config only warns: insist that every requested value stuck.
+	# Fragments are merged in order, so a later line wins.
+	declare -A wanted=()
 	while read -r line; do
 		case $line in
-		CONFIG_*=*) sym=${line%%=*}; want=$line ;;
-		"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *}; want=n ;;
-		*) continue ;;
+		CONFIG_*=*) wanted[${line%%=*}]=$line ;;
+		"# CONFIG_"*" is not set") sym=${line#\# }; wanted[${sym%% *}]=n ;;
 		esac
+	done < <(cat "$@")
+	for sym in "${!wanted[@]}"; do
+		want=${wanted[$sym]}
 		got=$(grep -E "^($sym=|# $sym is not set)" "$obj/.config" || true)
 		if [ "$want" = n ]; then
 			[ -z "$got" ] || [ "$got" = "# $sym is not set" ] && continue
@@ -35,7 +39,7 @@ kconfig() {
 		fi
 		echo "error: $sym: wanted '$want', got '${got:-unset}'" >&2
 		bad=1
-	done < <(cat "$@")
+	done
 	[ $bad -eq 0 ] || die "kernel configuration of $obj does not match $*"
 	echo "$stamp" >"$obj/.config.stamp"
 }
