@@ -30,9 +30,9 @@
  *    on success" is what keeps stale responses away from the guest.
  *
  *  - VMM errors that ask the guest to resend the same message (BUSY, and
- *    INVALID_LEN once certificates come from userspace) are only answered
- *    while the message has not reached firmware: firmware accepts a message
- *    sequence number once.
+ *    INVALID_LEN from userspace's KVM_EXIT_COCO_REQ_CERTS answer) are only
+ *    answered while the message has not reached firmware: firmware accepts a
+ *    message sequence number once.
  *
  *  - Malformed input gets SW_EXITINFO1 = 2 and SW_EXITINFO2 = a GHCB error:
  *    GHCB_ERR_MISSING_INPUT if a required field is not marked valid in the
@@ -50,6 +50,7 @@
 
 #include <asm/sev.h>
 
+#include "x86.h"
 #include "svm.h"
 #include "snp_guest_req.h"
 
@@ -99,6 +100,7 @@ struct snp_guest_req {
 	bool certs_gpa_valid;
 	bool certs_npages_valid;
 	bool ext;
+	bool certs_exit;		/* userspace provides the certificates */
 	unsigned int vcpu_id;
 
 	/* Snapshot of the request page, what firmware receives. */
@@ -167,6 +169,21 @@ static void snp_guest_req_free_msg(void *msg)
 	KUNIT_STATIC_STUB_REDIRECT(snp_guest_req_free_msg, msg);
 
 	free_page((unsigned long)msg);
+}
+
+/* The copy of a request that waits for userspace in the vCPU. */
+static struct snp_guest_req *snp_guest_req_dup(const struct snp_guest_req *req)
+{
+	KUNIT_STATIC_STUB_REDIRECT(snp_guest_req_dup, req);
+
+	return kmemdup(req, sizeof(*req), GFP_KERNEL_ACCOUNT);
+}
+
+static void snp_guest_req_free(struct snp_guest_req *req)
+{
+	KUNIT_STATIC_STUB_REDIRECT(snp_guest_req_free, req);
+
+	kfree(req);
 }
 
 static bool snp_guest_req_gpa_is_mapped(struct snp_guest_req_ctx *ctx,
@@ -272,19 +289,17 @@ static u64 snp_guest_req_check_certs(struct snp_guest_req *req)
 	return 0;
 }
 
+static bool snp_guest_req_has_certs(const struct snp_guest_req *req)
+{
+	return req->ext && req->msg_type == SNP_MSG_REPORT_REQ;
+}
+
 /*
- * Provide the certificates of a REPORT_REQ.  KVM has none to offer, so write
- * an empty table (GHCB spec, "SNP Extended Guest Request").
- *
- * This runs before the message goes to firmware, and is the place for a
- * userspace round trip: stash @req in the vCPU, exit to userspace with
- * complete_userspace_io set, and continue with snp_guest_req_send() from the
- * completion callback.  The snapshot is per request, so no lock is held
- * across the exit.  INVALID_LEN and BUSY answers belong here too, as the
- * message has not reached firmware yet.
+ * Without a VMM that provides certificates, KVM has none to offer: write an
+ * empty table (GHCB spec, "SNP Extended Guest Request").
  */
-static int snp_guest_req_fetch_certs(struct snp_guest_req_ctx *ctx,
-				     struct snp_guest_req *req)
+static int snp_guest_req_write_empty_certs(struct snp_guest_req_ctx *ctx,
+					   struct snp_guest_req *req)
 {
 	static const u8 empty_table[SNP_CERT_TABLE_ENTRY_SIZE];
 
@@ -330,7 +345,7 @@ static int snp_guest_req_prepare(struct snp_guest_req_ctx *ctx,
 	 * Extended Guest Request is a plain Guest Request, for which RAX and
 	 * RBX mean nothing and are not checked.
 	 */
-	if (!req->ext || req->msg_type != SNP_MSG_REPORT_REQ)
+	if (!snp_guest_req_has_certs(req))
 		return 0;
 
 	ghcb_err = snp_guest_req_check_certs(req);
@@ -339,7 +354,7 @@ static int snp_guest_req_prepare(struct snp_guest_req_ctx *ctx,
 		return 1; /* resume guest */
 	}
 
-	return snp_guest_req_fetch_certs(ctx, req);
+	return 0;
 }
 
 static int __snp_guest_req_send(struct snp_guest_req_ctx *ctx,
@@ -419,15 +434,31 @@ static void snp_guest_req_account(struct snp_guest_req_ctx *ctx,
 	case SNP_GUEST_REQ_HOST_ERR:
 		atomic64_inc(&stat->snp_guest_req_host_err);
 		break;
+	case SNP_GUEST_REQ_INVALID_LEN:
+		atomic64_inc(&stat->snp_guest_req_invalid_len);
+		break;
 	}
 
 	trace_kvm_snp_guest_req(req->vcpu_id, req->ext, req->msg_type,
 				req->result, req->fw_err, req->exit_info_2);
 }
 
+/* Release the snapshot and account the request: once per request. */
+static void snp_guest_req_finish(struct snp_guest_req_ctx *ctx,
+				 struct snp_guest_req *req)
+{
+	snp_guest_req_free_msg(req->msg);
+	req->msg = NULL;
+
+	snp_guest_req_account(ctx, req);
+}
+
 /*
  * Handle one request.  Return 1 to resume the guest or a negative errno for
- * KVM_RUN; either way req->exit_info_{1,2} hold the answer for the guest.
+ * KVM_RUN; either way req->exit_info_{1,2} hold the answer for the guest and
+ * the request is finished.  Return 0 if userspace must provide the
+ * certificates first: the request then still holds its snapshot and goes on
+ * with snp_guest_req_complete().
  */
 static int snp_guest_req_process(struct snp_guest_req_ctx *ctx,
 				 struct snp_guest_req *req)
@@ -442,14 +473,129 @@ static int snp_guest_req_process(struct snp_guest_req_ctx *ctx,
 	req->exit_info_2 = SNP_GUEST_REQ_ERR_GENERIC;
 
 	ret = snp_guest_req_prepare(ctx, req);
+	if (!ret && snp_guest_req_has_certs(req)) {
+		if (req->certs_exit)
+			return 0; /* exit to userspace */
+
+		ret = snp_guest_req_write_empty_certs(ctx, req);
+	}
 	if (!ret)
 		ret = snp_guest_req_send(ctx, req);
 
-	snp_guest_req_free_msg(req->msg);
-	req->msg = NULL;
-
-	snp_guest_req_account(ctx, req);
+	snp_guest_req_finish(ctx, req);
 	return ret;
+}
+
+/*
+ * The certificates do not fit: tell the guest how many pages they need, which
+ * must be more than it offered and no more than it may offer.
+ */
+static int snp_guest_req_set_invalid_len(struct snp_guest_req *req, u64 npages)
+{
+	if (npages <= req->certs_npages || npages > SNP_GUEST_REQ_CERTS_MAX_NPAGES)
+		return -EINVAL;
+
+	req->certs_npages = npages;
+	req->result = SNP_GUEST_REQ_INVALID_LEN;
+	req->exit_info_2 = SNP_GUEST_ERR(SNP_GUEST_VMM_ERR_INVALID_LEN, 0);
+	return 1; /* resume guest */
+}
+
+/*
+ * Go on with a request after KVM_EXIT_COCO_REQ_CERTS, with userspace's answer
+ * in @coco (see KVM_EXIT_COCO in Documentation/virt/kvm/api.rst).  Userspace
+ * can write kvm_run at any time: read each input once, and nothing else.
+ * Only ret = 0 sends the message; the other answers ask the guest to resend
+ * it or give up, so firmware must not consume its sequence number.
+ */
+static int snp_guest_req_complete(struct snp_guest_req_ctx *ctx,
+				  struct snp_guest_req *req,
+				  const struct kvm_exit_coco *coco)
+{
+	u64 npages;
+	int ret = 1;
+
+	switch (READ_ONCE(coco->ret)) {
+	case 0:
+		ret = snp_guest_req_send(ctx, req);
+		break;
+	case ENOSPC:
+		npages = READ_ONCE(coco->req_certs.npages);
+		ret = snp_guest_req_set_invalid_len(req, npages);
+		break;
+	case EAGAIN:
+		req->result = SNP_GUEST_REQ_BUSY;
+		req->exit_info_2 = SNP_GUEST_ERR(SNP_GUEST_VMM_ERR_BUSY, 0);
+		break;
+	case EIO:
+		/* The generic error is in req->exit_info_2 already. */
+		break;
+	default:
+		ret = -EINVAL;
+		break;
+	}
+
+	snp_guest_req_finish(ctx, req);
+	return ret;
+}
+
+static void snp_guest_req_set_answer(struct vcpu_svm *svm,
+				     const struct snp_guest_req *req)
+{
+	ghcb_set_sw_exit_info_1(svm->sev_es.ghcb, req->exit_info_1);
+	ghcb_set_sw_exit_info_2(svm->sev_es.ghcb, req->exit_info_2);
+
+	/* Copied to the GHCB with the other GPRs by sev_es_sync_to_ghcb(). */
+	if (req->result == SNP_GUEST_REQ_INVALID_LEN)
+		kvm_rbx_write(&svm->vcpu, req->certs_npages);
+}
+
+static int snp_guest_req_complete_certs(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct snp_guest_req_ctx *ctx = to_kvm_sev_info(vcpu->kvm)->guest_req;
+	struct snp_guest_req *req = svm->sev_es.snp_guest_req;
+	int ret;
+
+	if (WARN_ON_ONCE(!req))
+		return -EIO;
+
+	svm->sev_es.snp_guest_req = NULL;
+
+	ret = snp_guest_req_complete(ctx, req, &vcpu->run->coco);
+	snp_guest_req_set_answer(svm, req);
+	snp_guest_req_free(req);
+	return ret;
+}
+
+/*
+ * Keep the request in the vCPU and ask userspace for the certificates.  No
+ * lock is held: the snapshot belongs to the request.
+ */
+static int snp_guest_req_exit_certs(struct vcpu_svm *svm,
+				    struct snp_guest_req_ctx *ctx,
+				    struct snp_guest_req *req)
+{
+	struct kvm_vcpu *vcpu = &svm->vcpu;
+	struct kvm_run *run = vcpu->run;
+	struct snp_guest_req *pending;
+
+	pending = snp_guest_req_dup(req);
+	if (!pending) {
+		snp_guest_req_finish(ctx, req);
+		return -ENOMEM;
+	}
+
+	svm->sev_es.snp_guest_req = pending;
+	atomic64_inc(&ctx->stat->snp_guest_req_certs_exit);
+
+	memset(&run->coco, 0, sizeof(run->coco));
+	run->exit_reason = KVM_EXIT_COCO;
+	run->coco.nr = KVM_EXIT_COCO_REQ_CERTS;
+	run->coco.req_certs.gpa = req->certs_gpa;
+	run->coco.req_certs.npages = req->certs_npages;
+	vcpu->arch.complete_userspace_io = snp_guest_req_complete_certs;
+	return 0; /* exit to userspace */
 }
 
 int snp_handle_guest_req(struct vcpu_svm *svm, u64 exit_code)
@@ -465,6 +611,8 @@ int snp_handle_guest_req(struct vcpu_svm *svm, u64 exit_code)
 		.certs_gpa_valid = kvm_ghcb_rax_is_valid(svm),
 		.certs_npages_valid = kvm_ghcb_rbx_is_valid(svm),
 		.ext = exit_code == SVM_VMGEXIT_EXT_GUEST_REQUEST,
+		.certs_exit = kvm_coco_exit_enabled(vcpu->kvm,
+						    KVM_EXIT_COCO_REQ_CERTS),
 		.vcpu_id = vcpu->vcpu_id,
 	};
 	int ret;
@@ -473,7 +621,8 @@ int snp_handle_guest_req(struct vcpu_svm *svm, u64 exit_code)
 	 * Write a failure into SW_EXITINFO2 before anything can fail: if
 	 * KVM_RUN returns an error and the VMM enters the guest anyway, the
 	 * guest must see a failed request, never a zero "success" with an
-	 * unwritten response page.
+	 * unwritten response page.  The same holds while the request waits
+	 * for userspace.
 	 */
 	ghcb_set_sw_exit_info_2(svm->sev_es.ghcb, SNP_GUEST_REQ_ERR_GENERIC);
 
@@ -481,11 +630,34 @@ int snp_handle_guest_req(struct vcpu_svm *svm, u64 exit_code)
 	if (KVM_BUG_ON(!ctx, vcpu->kvm))
 		return -EIO;
 
-	ret = snp_guest_req_process(ctx, &req);
+	/* complete_userspace_io runs before the guest can get here again. */
+	if (WARN_ON_ONCE(svm->sev_es.snp_guest_req))
+		snp_guest_req_free_vcpu(svm);
 
-	ghcb_set_sw_exit_info_1(svm->sev_es.ghcb, req.exit_info_1);
-	ghcb_set_sw_exit_info_2(svm->sev_es.ghcb, req.exit_info_2);
+	ret = snp_guest_req_process(ctx, &req);
+	if (!ret)
+		ret = snp_guest_req_exit_certs(svm, ctx, &req);
+
+	snp_guest_req_set_answer(svm, &req);
 	return ret;
+}
+
+/*
+ * Drop a request that still waits for userspace when the vCPU is destroyed,
+ * alone or with its VM.  Touch only the request, not the per-VM context, so
+ * that the order of vCPU and VM teardown does not matter.  The request is
+ * neither answered nor accounted: the guest does not run again.
+ */
+void snp_guest_req_free_vcpu(struct vcpu_svm *svm)
+{
+	struct snp_guest_req *req = svm->sev_es.snp_guest_req;
+
+	if (!req)
+		return;
+
+	svm->sev_es.snp_guest_req = NULL;
+	snp_guest_req_free_msg(req->msg);
+	snp_guest_req_free(req);
 }
 
 int snp_guest_req_init(struct kvm *kvm)

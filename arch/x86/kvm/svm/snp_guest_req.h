@@ -25,15 +25,18 @@ enum snp_guest_req_result {
 	SNP_GUEST_REQ_BUSY,		/* message not sent, guest retries */
 	SNP_GUEST_REQ_INVALID,		/* malformed input, GHCB error */
 	SNP_GUEST_REQ_HOST_ERR,		/* host failure, generic VMM error */
+	SNP_GUEST_REQ_INVALID_LEN,	/* cert buffer too small, not sent */
 };
 
 #ifdef CONFIG_KVM_AMD_SNP_GUEST_REQ
 int snp_guest_req_init(struct kvm *kvm);
 void snp_guest_req_cleanup(struct kvm *kvm);
 int snp_handle_guest_req(struct vcpu_svm *svm, u64 exit_code);
+void snp_guest_req_free_vcpu(struct vcpu_svm *svm);
 #else
 static inline int snp_guest_req_init(struct kvm *kvm) { return 0; }
 static inline void snp_guest_req_cleanup(struct kvm *kvm) {}
+static inline void snp_guest_req_free_vcpu(struct vcpu_svm *svm) {}
 
 /*
  * Without CONFIG_KVM_AMD_SNP_GUEST_REQ, KVM does not implement the events:

@@ -41,6 +41,7 @@
 #define SNP_TEST_FAIL_RESP_WRITE	BIT(1)
 #define SNP_TEST_FAIL_ALLOC_MSG		BIT(2)
 #define SNP_TEST_FAIL_ALLOC_FW_PAGE	BIT(3)
+#define SNP_TEST_FAIL_ALLOC_PENDING	BIT(4)
 
 #define SNP_TEST_WORKERS	4
 #define SNP_TEST_ITERATIONS	50
@@ -76,6 +77,8 @@ struct snp_test_env {
 	atomic_t msg_frees;
 	atomic_t fw_page_allocs;
 	atomic_t fw_page_frees;
+	atomic_t pending_allocs;
+	atomic_t pending_frees;
 	u8 fw_seen_msg_type;
 	u8 fw_seen_payload;
 	u64 fw_seen_exit_info_2;
@@ -203,6 +206,29 @@ static void snp_test_free_msg(void *msg)
 	free_page((unsigned long)msg);
 }
 
+static struct snp_guest_req *snp_test_dup(const struct snp_guest_req *req)
+{
+	struct snp_test_env *env = snp_test_env();
+	struct snp_guest_req *copy;
+
+	if (env->faults & SNP_TEST_FAIL_ALLOC_PENDING)
+		return NULL;
+
+	copy = kmemdup(req, sizeof(*req), GFP_KERNEL);
+	if (copy)
+		atomic_inc(&env->pending_allocs);
+	return copy;
+}
+
+static void snp_test_free_pending(struct snp_guest_req *req)
+{
+	if (!req)
+		return;
+
+	atomic_inc(&snp_test_env()->pending_frees);
+	kfree(req);
+}
+
 static bool snp_test_gpa_is_mapped(struct snp_guest_req_ctx *ctx, gpa_t gpa,
 				   bool write)
 {
@@ -302,6 +328,8 @@ static int __snp_test_init(struct kunit *test, bool create_contexts)
 				   snp_test_free_fw_page);
 	kunit_activate_static_stub(test, snp_guest_req_alloc_msg, snp_test_alloc_msg);
 	kunit_activate_static_stub(test, snp_guest_req_free_msg, snp_test_free_msg);
+	kunit_activate_static_stub(test, snp_guest_req_dup, snp_test_dup);
+	kunit_activate_static_stub(test, snp_guest_req_free, snp_test_free_pending);
 	kunit_activate_static_stub(test, snp_guest_req_gpa_is_mapped,
 				   snp_test_gpa_is_mapped);
 	kunit_activate_static_stub(test, snp_guest_req_read_guest,
@@ -333,6 +361,8 @@ static void snp_test_exit(struct kunit *test)
 			atomic_read(&env->msg_frees));
 	KUNIT_EXPECT_EQ(test, atomic_read(&env->fw_page_allocs),
 			atomic_read(&env->fw_page_frees));
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->pending_allocs),
+			atomic_read(&env->pending_frees));
 }
 
 /* Table of single requests: inputs, environment and the expected answer. */
@@ -1121,5 +1151,580 @@ static struct kunit_suite snp_test_lifetime_suite = {
 	.test_cases = snp_test_lifetime_cases,
 };
 
+/*
+ * KVM_EXIT_COCO_REQ_CERTS round trips on fake vCPUs: the exit, every answer
+ * userspace can give, and a vCPU or VM destroyed while userspace handles the
+ * request.  That KVM_RUN runs complete_userspace_io before it honours
+ * kvm_run.immediate_exit is x86 core behaviour (kvm_arch_vcpu_ioctl_run()),
+ * not tested here; the suite calls the callback as KVM_RUN would.
+ */
+#define SNP_TEST_TABLE_BYTE	0x77	/* certificate table, as the VMM wrote it */
+
+KUNIT_DEFINE_ACTION_WRAPPER(snp_test_vfree, vfree, const void *);
+
+/* A fake SNP VM on the context of @vm, with REQ_CERTS enabled or not. */
+static struct kvm_svm *snp_test_kvm_create(struct kunit *test,
+					   struct snp_test_vm *vm, bool certs_exit)
+{
+	struct kvm_svm *kvm_svm;
+
+	kvm_svm = vzalloc(sizeof(*kvm_svm));
+	KUNIT_ASSERT_NOT_NULL(test, kvm_svm);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, snp_test_vfree,
+							kvm_svm), 0);
+
+	kvm_svm->sev_info.guest_req = vm->ctx;
+	if (certs_exit)
+		kvm_svm->kvm.arch.coco_exits = KVM_EXIT_COCO_REQ_CERTS_MASK;
+	return kvm_svm;
+}
+
+/* A fake vCPU as sev_handle_vmgexit() leaves it for an Extended Guest Request. */
+static struct vcpu_svm *snp_test_vcpu_create(struct kunit *test,
+					     struct kvm_svm *kvm_svm,
+					     u64 certs_npages)
+{
+	struct vcpu_svm *svm;
+
+	svm = kunit_kzalloc(test, sizeof(*svm), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, svm);
+	svm->vmcb = kunit_kzalloc(test, sizeof(*svm->vmcb), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, svm->vmcb);
+	svm->sev_es.ghcb = kunit_kzalloc(test, sizeof(*svm->sev_es.ghcb),
+					 GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, svm->sev_es.ghcb);
+	svm->vcpu.run = kunit_kzalloc(test, sizeof(*svm->vcpu.run), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, svm->vcpu.run);
+
+	svm->vcpu.kvm = &kvm_svm->kvm;
+	svm->vmcb->control.exit_info_1 = SNP_TEST_REQ;
+	svm->vmcb->control.exit_info_2 = SNP_TEST_RESP;
+	svm->vcpu.arch.regs[VCPU_REGS_RAX] = SNP_TEST_CERTS;
+	svm->vcpu.arch.regs[VCPU_REGS_RBX] = certs_npages;
+	__set_bit(GHCB_BITMAP_IDX(rax), (unsigned long *)svm->sev_es.valid_bitmap);
+	__set_bit(GHCB_BITMAP_IDX(rbx), (unsigned long *)svm->sev_es.valid_bitmap);
+
+	/* What the guest left in the GHCB, and garbage the exit must clear. */
+	ghcb_set_sw_exit_info_1(svm->sev_es.ghcb, SNP_TEST_REQ);
+	ghcb_set_sw_exit_info_2(svm->sev_es.ghcb, SNP_TEST_RESP);
+	memset(&svm->vcpu.run->coco, 0xff, sizeof(svm->vcpu.run->coco));
+	return svm;
+}
+
+/* The exit as userspace sees it, and the state KVM keeps meanwhile. */
+static void snp_test_check_exit(struct kunit *test, struct vcpu_svm *svm,
+				u64 certs_npages)
+{
+	struct snp_test_env *env = test->priv;
+	struct kvm_run *run = svm->vcpu.run;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, run->exit_reason, KVM_EXIT_COCO);
+	KUNIT_EXPECT_EQ(test, run->coco.nr, KVM_EXIT_COCO_REQ_CERTS);
+	KUNIT_EXPECT_EQ(test, run->coco.ret, 0);
+	KUNIT_EXPECT_EQ(test, run->coco.req_certs.gpa, SNP_TEST_CERTS);
+	KUNIT_EXPECT_EQ(test, run->coco.req_certs.npages, certs_npages);
+	for (i = sizeof(run->coco.req_certs) / sizeof(run->coco.padding[0]);
+	     i < ARRAY_SIZE(run->coco.padding); i++)
+		KUNIT_EXPECT_EQ(test, run->coco.padding[i], 0);
+
+	KUNIT_EXPECT_TRUE(test, svm->vcpu.arch.complete_userspace_io ==
+				snp_guest_req_complete_certs);
+	KUNIT_EXPECT_NOT_NULL(test, svm->sev_es.snp_guest_req);
+
+	/* A guest run during the exit would see a failure. */
+	KUNIT_EXPECT_EQ(test, svm->sev_es.ghcb->save.sw_exit_info_1, 0);
+	KUNIT_EXPECT_EQ(test, svm->sev_es.ghcb->save.sw_exit_info_2,
+			SNP_GUEST_REQ_ERR_GENERIC);
+
+	/* Not sent, snapshot kept, certificate buffer left to userspace. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->fw_calls), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->msg_frees),
+			atomic_read(&env->msg_allocs) - 1);
+	KUNIT_EXPECT_TRUE(test, snp_test_page_is(&env->vm[0], SNP_TEST_CERTS,
+						 SNP_TEST_CERTS_BYTE, PAGE_SIZE));
+}
+
+/*
+ * What the VMM does before the next KVM_RUN: write the table (for ret 0),
+ * answer, and scribble on the fields that are not inputs.  The guest cannot
+ * run meanwhile, but rewrite its request page anyway to show that firmware
+ * gets the snapshot.  Return true if a table was written.
+ */
+static bool snp_test_vmm_answer(struct snp_test_vm *vm, struct kvm_run *run,
+				u64 ret, u64 npages)
+{
+	bool table = !ret && run->coco.req_certs.npages;
+
+	if (table)
+		memset(snp_test_page(vm, SNP_TEST_CERTS), SNP_TEST_TABLE_BYTE,
+		       PAGE_SIZE);
+	memset(snp_test_page(vm, SNP_TEST_REQ), SNP_TEST_GUEST_REWRITE, PAGE_SIZE);
+
+	run->coco.ret = ret;
+	run->coco.req_certs.npages = npages;
+	run->coco.nr = ~0ULL;
+	run->coco.req_certs.gpa = SNP_TEST_UNMAPPED;
+	return table;
+}
+
+static atomic64_t *snp_test_result_stat(struct kvm_vm_stat *stat,
+					enum snp_guest_req_result result)
+{
+	switch (result) {
+	case SNP_GUEST_REQ_FW_ERR:
+		return &stat->snp_guest_req_fw_err;
+	case SNP_GUEST_REQ_BUSY:
+		return &stat->snp_guest_req_busy;
+	case SNP_GUEST_REQ_INVALID:
+		return &stat->snp_guest_req_invalid;
+	case SNP_GUEST_REQ_HOST_ERR:
+		return &stat->snp_guest_req_host_err;
+	case SNP_GUEST_REQ_INVALID_LEN:
+		return &stat->snp_guest_req_invalid_len;
+	default:
+		return NULL;
+	}
+}
+
+static s64 snp_test_result_stats_sum(struct kvm_vm_stat *stat)
+{
+	return atomic64_read(&stat->snp_guest_req_fw_err) +
+	       atomic64_read(&stat->snp_guest_req_busy) +
+	       atomic64_read(&stat->snp_guest_req_invalid) +
+	       atomic64_read(&stat->snp_guest_req_host_err) +
+	       atomic64_read(&stat->snp_guest_req_invalid_len);
+}
+
+struct snp_test_certs_case {
+	const char *desc;
+
+	/* The request and the VM. */
+	u64 exit_code;
+	u8 msg_type;
+	u64 rbx;
+	bool rbx_invalid;
+	bool enabled;
+
+	/* Userspace's answer (after an exit) and firmware. */
+	u64 ret;
+	u64 npages;
+	int fw_ret;
+	u32 fw_status;
+
+	/* Expected; run_ret is the handler's, or the callback's after an exit. */
+	bool exits;
+	int run_ret;
+	u64 exit_info_1;
+	u64 exit_info_2;
+	enum snp_guest_req_result result;
+	bool fw_called;
+	bool resp_copied;
+	bool empty_table;
+};
+
+#define SNP_TEST_EXT_REQ(type, pages)					\
+	.exit_code = SVM_VMGEXIT_EXT_GUEST_REQUEST, .msg_type = (type),	\
+	.rbx = (pages)
+#define SNP_TEST_EXT_REPORT_REQ(pages)	SNP_TEST_EXT_REQ(SNP_MSG_REPORT_REQ, pages)
+#define SNP_TEST_CERTS_EXIT(pages)					\
+	SNP_TEST_EXT_REPORT_REQ(pages), .enabled = true, .exits = true
+#define SNP_TEST_CERTS_SENT						\
+	.run_ret = 1, .result = SNP_GUEST_REQ_OK, .fw_called = true,	\
+	.resp_copied = true
+#define SNP_TEST_CERTS_ANSWER(vmm_err, res)				\
+	.run_ret = 1, .exit_info_2 = SNP_GUEST_ERR(vmm_err, 0), .result = (res)
+#define SNP_TEST_CERTS_REJECTED(answer)					\
+	.ret = (answer), .run_ret = -EINVAL,				\
+	.exit_info_2 = SNP_GUEST_REQ_ERR_GENERIC,			\
+	.result = SNP_GUEST_REQ_HOST_ERR
+
+static const struct snp_test_certs_case snp_test_certs_cases[] = {
+	/* No exit. */
+	{ .desc = "REQ_CERTS off: empty table, sent, no exit",
+	  SNP_TEST_EXT_REPORT_REQ(1), SNP_TEST_CERTS_SENT, .empty_table = true },
+	{ .desc = "REQ_CERTS off, 0 pages: no table, sent, no exit",
+	  SNP_TEST_EXT_REPORT_REQ(0), SNP_TEST_CERTS_SENT },
+	{ .desc = "REQ_CERTS on, ext KEY_REQ: plain path, no exit",
+	  SNP_TEST_EXT_REQ(SNP_MSG_KEY_REQ, 1), .enabled = true,
+	  SNP_TEST_CERTS_SENT },
+	{ .desc = "REQ_CERTS on, ext msg_type 0xff: plain path, no exit",
+	  SNP_TEST_EXT_REQ(SNP_TEST_MSG_TYPE_UNKNOWN, 1), .enabled = true,
+	  SNP_TEST_CERTS_SENT },
+	{ .desc = "REQ_CERTS on, plain Guest Request REPORT_REQ: no exit",
+	  .exit_code = SVM_VMGEXIT_GUEST_REQUEST,
+	  .msg_type = SNP_MSG_REPORT_REQ, .rbx = 1, .enabled = true,
+	  SNP_TEST_CERTS_SENT },
+	{ .desc = "REQ_CERTS on, RBX not valid: MISSING_INPUT, no exit",
+	  SNP_TEST_EXT_REPORT_REQ(1), .rbx_invalid = true, .enabled = true,
+	  .run_ret = 1, .exit_info_1 = SNP_GUEST_REQ_GHCB_ERROR,
+	  .exit_info_2 = GHCB_ERR_MISSING_INPUT, .result = SNP_GUEST_REQ_INVALID },
+	{ .desc = "REQ_CERTS on, RBX over the cap: INVALID_INPUT, no exit",
+	  SNP_TEST_EXT_REPORT_REQ(SNP_GUEST_REQ_CERTS_MAX_NPAGES + 1),
+	  .enabled = true, .run_ret = 1,
+	  .exit_info_1 = SNP_GUEST_REQ_GHCB_ERROR,
+	  .exit_info_2 = GHCB_ERR_INVALID_INPUT, .result = SNP_GUEST_REQ_INVALID },
+
+	/* ret 0: sent after the exit. */
+	{ .desc = "exit, ret 0: VMM's table kept, sent, response copied",
+	  SNP_TEST_CERTS_EXIT(1), SNP_TEST_CERTS_SENT },
+	{ .desc = "exit for 0 pages too, ret 0: sent, response copied",
+	  SNP_TEST_CERTS_EXIT(0), SNP_TEST_CERTS_SENT },
+	{ .desc = "exit for the largest buffer (16 MiB), ret 0: sent",
+	  SNP_TEST_CERTS_EXIT(SNP_GUEST_REQ_CERTS_MAX_NPAGES),
+	  SNP_TEST_CERTS_SENT },
+	{ .desc = "exit, ret 0 with npages 0 written back: npages ignored, sent",
+	  SNP_TEST_CERTS_EXIT(4), .npages = 0, SNP_TEST_CERTS_SENT },
+	{ .desc = "exit, ret 0, firmware error: status, no response",
+	  SNP_TEST_CERTS_EXIT(1), .fw_ret = -EIO,
+	  .fw_status = SEV_RET_INVALID_GUEST_STATE, .run_ret = 1,
+	  .result = SNP_GUEST_REQ_FW_ERR, .fw_called = true },
+	{ .desc = "exit, ret 0, PSP busy: BUSY, resume",
+	  SNP_TEST_CERTS_EXIT(1), .fw_ret = -EBUSY,
+	  SNP_TEST_CERTS_ANSWER(SNP_GUEST_VMM_ERR_BUSY, SNP_GUEST_REQ_BUSY),
+	  .fw_called = true },
+	{ .desc = "exit, ret 0, PSP dead: KVM_RUN -EIO, generic error",
+	  SNP_TEST_CERTS_EXIT(1), .fw_ret = -ETIMEDOUT, .run_ret = -EIO,
+	  .exit_info_2 = SNP_GUEST_REQ_ERR_GENERIC,
+	  .result = SNP_GUEST_REQ_HOST_ERR, .fw_called = true },
+
+	/* ENOSPC. */
+	{ .desc = "exit, ENOSPC 1 -> 2 pages: INVALID_LEN, RBX 2, not sent",
+	  SNP_TEST_CERTS_EXIT(1), .ret = ENOSPC, .npages = 2,
+	  SNP_TEST_CERTS_ANSWER(SNP_GUEST_VMM_ERR_INVALID_LEN,
+				SNP_GUEST_REQ_INVALID_LEN) },
+	{ .desc = "exit, ENOSPC 0 -> 4 pages: INVALID_LEN, RBX 4, not sent",
+	  SNP_TEST_CERTS_EXIT(0), .ret = ENOSPC, .npages = 4,
+	  SNP_TEST_CERTS_ANSWER(SNP_GUEST_VMM_ERR_INVALID_LEN,
+				SNP_GUEST_REQ_INVALID_LEN) },
+	{ .desc = "exit, ENOSPC 1 -> 4096 pages (cap): INVALID_LEN, not sent",
+	  SNP_TEST_CERTS_EXIT(1), .ret = ENOSPC,
+	  .npages = SNP_GUEST_REQ_CERTS_MAX_NPAGES,
+	  SNP_TEST_CERTS_ANSWER(SNP_GUEST_VMM_ERR_INVALID_LEN,
+				SNP_GUEST_REQ_INVALID_LEN) },
+	{ .desc = "exit, ENOSPC with the offered count: KVM_RUN -EINVAL",
+	  SNP_TEST_CERTS_EXIT(2), SNP_TEST_CERTS_REJECTED(ENOSPC), .npages = 2 },
+	{ .desc = "exit, ENOSPC with fewer pages: KVM_RUN -EINVAL",
+	  SNP_TEST_CERTS_EXIT(4), SNP_TEST_CERTS_REJECTED(ENOSPC), .npages = 2 },
+	{ .desc = "exit, ENOSPC 0 -> 0 pages: KVM_RUN -EINVAL",
+	  SNP_TEST_CERTS_EXIT(0), SNP_TEST_CERTS_REJECTED(ENOSPC), .npages = 0 },
+	{ .desc = "exit, ENOSPC one page over the cap: KVM_RUN -EINVAL",
+	  SNP_TEST_CERTS_EXIT(1), SNP_TEST_CERTS_REJECTED(ENOSPC),
+	  .npages = SNP_GUEST_REQ_CERTS_MAX_NPAGES + 1 },
+	{ .desc = "exit, ENOSPC with npages ~0: KVM_RUN -EINVAL",
+	  SNP_TEST_CERTS_EXIT(1), SNP_TEST_CERTS_REJECTED(ENOSPC),
+	  .npages = ~0ULL },
+
+	/* EAGAIN, EIO. */
+	{ .desc = "exit, EAGAIN: BUSY, not sent, resume",
+	  SNP_TEST_CERTS_EXIT(1), .ret = EAGAIN,
+	  SNP_TEST_CERTS_ANSWER(SNP_GUEST_VMM_ERR_BUSY, SNP_GUEST_REQ_BUSY) },
+	{ .desc = "exit, EIO: generic error, not sent, resume",
+	  SNP_TEST_CERTS_EXIT(1), .ret = EIO,
+	  SNP_TEST_CERTS_ANSWER(SNP_GUEST_VMM_ERR_GENERIC,
+				SNP_GUEST_REQ_HOST_ERR) },
+
+	/* Any other ret. */
+	{ .desc = "exit, ret 1 (EPERM): KVM_RUN -EINVAL, not sent",
+	  SNP_TEST_CERTS_EXIT(1), SNP_TEST_CERTS_REJECTED(EPERM) },
+	{ .desc = "exit, ret EINVAL: KVM_RUN -EINVAL, not sent",
+	  SNP_TEST_CERTS_EXIT(1), SNP_TEST_CERTS_REJECTED(EINVAL) },
+	{ .desc = "exit, ret ENOMEM: KVM_RUN -EINVAL, not sent",
+	  SNP_TEST_CERTS_EXIT(1), SNP_TEST_CERTS_REJECTED(ENOMEM) },
+	{ .desc = "exit, ret -EIO (negative errno): KVM_RUN -EINVAL",
+	  SNP_TEST_CERTS_EXIT(1), SNP_TEST_CERTS_REJECTED((u64)-EIO) },
+	{ .desc = "exit, ret -1 (~0): KVM_RUN -EINVAL, not sent",
+	  SNP_TEST_CERTS_EXIT(1), SNP_TEST_CERTS_REJECTED(~0ULL) },
+	{ .desc = "exit, ret 1 << 32 (0 if truncated): KVM_RUN -EINVAL",
+	  SNP_TEST_CERTS_EXIT(1), SNP_TEST_CERTS_REJECTED(BIT_ULL(32)) },
+	{ .desc = "exit, ret ENOSPC | 1 << 32: KVM_RUN -EINVAL",
+	  SNP_TEST_CERTS_EXIT(1), SNP_TEST_CERTS_REJECTED(BIT_ULL(32) | ENOSPC),
+	  .npages = 2 },
+};
+
+static void snp_test_certs_desc(const struct snp_test_certs_case *tc, char *desc)
+{
+	strscpy(desc, tc->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(snp_test_certs, snp_test_certs_cases, snp_test_certs_desc);
+
+static void snp_test_certs_check_pages(struct kunit *test,
+				       const struct snp_test_certs_case *tc,
+				       bool table)
+{
+	struct snp_test_env *env = test->priv;
+	struct snp_test_vm *vm = &env->vm[0];
+
+	KUNIT_EXPECT_EQ(test, snp_test_page_is(vm, SNP_TEST_RESP,
+					       SNP_TEST_RESP_BYTE, PAGE_SIZE),
+			tc->resp_copied);
+	if (!tc->resp_copied)
+		KUNIT_EXPECT_TRUE(test, snp_test_page_is(vm, SNP_TEST_RESP,
+							 SNP_TEST_GUEST_BYTE,
+							 PAGE_SIZE));
+
+	/* KVM writes a table only without REQ_CERTS, and never over the VMM's. */
+	if (table)
+		KUNIT_EXPECT_TRUE(test, snp_test_page_is(vm, SNP_TEST_CERTS,
+							 SNP_TEST_TABLE_BYTE,
+							 PAGE_SIZE));
+	else if (tc->empty_table)
+		KUNIT_EXPECT_TRUE(test, snp_test_page_is(vm, SNP_TEST_CERTS, 0,
+							 SNP_CERT_TABLE_ENTRY_SIZE));
+	else
+		KUNIT_EXPECT_TRUE(test, snp_test_page_is(vm, SNP_TEST_CERTS,
+							 SNP_TEST_CERTS_BYTE,
+							 PAGE_SIZE));
+}
+
+static void snp_test_certs_check_stats(struct kunit *test,
+				       const struct snp_test_certs_case *tc)
+{
+	struct snp_test_env *env = test->priv;
+	struct kvm_vm_stat *stat = &env->vm[0].stat;
+	atomic64_t *result = snp_test_result_stat(stat, tc->result);
+	bool ext = tc->exit_code == SVM_VMGEXIT_EXT_GUEST_REQUEST;
+
+	KUNIT_EXPECT_EQ(test, atomic64_read(&stat->snp_ext_guest_req), (s64)ext);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&stat->snp_guest_req), (s64)!ext);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&stat->snp_guest_req_certs_exit),
+			(s64)tc->exits);
+	KUNIT_EXPECT_EQ(test, snp_test_result_stats_sum(stat), (s64)!!result);
+	if (result)
+		KUNIT_EXPECT_EQ(test, atomic64_read(result), 1);
+}
+
+static void snp_test_certs(struct kunit *test)
+{
+	const struct snp_test_certs_case *tc = test->param_value;
+	struct snp_test_env *env = test->priv;
+	struct snp_test_vm *vm = &env->vm[0];
+	struct kvm_svm *kvm_svm = snp_test_kvm_create(test, vm, tc->enabled);
+	struct vcpu_svm *svm = snp_test_vcpu_create(test, kvm_svm, tc->rbx);
+	struct kvm_vcpu *vcpu = &svm->vcpu;
+	struct ghcb *ghcb = svm->sev_es.ghcb;
+	u64 rbx = tc->result == SNP_GUEST_REQ_INVALID_LEN ? tc->npages : tc->rbx;
+	bool table = false;
+	int ret;
+
+	if (tc->rbx_invalid)
+		__clear_bit(GHCB_BITMAP_IDX(rbx),
+			    (unsigned long *)svm->sev_es.valid_bitmap);
+	snp_test_fill_guest(vm, tc->msg_type);
+	env->ghcb = ghcb;
+	env->fw_ret = tc->fw_ret;
+	env->fw_status = tc->fw_status;
+
+	ret = snp_handle_guest_req(svm, tc->exit_code);
+	if (tc->exits) {
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		snp_test_check_exit(test, svm, tc->rbx);
+		table = snp_test_vmm_answer(vm, vcpu->run, tc->ret, tc->npages);
+		KUNIT_ASSERT_NOT_NULL(test, vcpu->arch.complete_userspace_io);
+		ret = vcpu->arch.complete_userspace_io(vcpu);
+	} else {
+		KUNIT_EXPECT_EQ(test, vcpu->run->exit_reason, KVM_EXIT_UNKNOWN);
+		KUNIT_EXPECT_NULL(test, vcpu->arch.complete_userspace_io);
+	}
+
+	KUNIT_EXPECT_EQ(test, ret, tc->run_ret);
+	KUNIT_EXPECT_NULL(test, svm->sev_es.snp_guest_req);
+	KUNIT_EXPECT_EQ(test, ghcb->save.sw_exit_info_1, tc->exit_info_1);
+	if (tc->result == SNP_GUEST_REQ_FW_ERR)
+		KUNIT_EXPECT_EQ(test, ghcb->save.sw_exit_info_2,
+				SNP_GUEST_ERR(0, tc->fw_status));
+	else
+		KUNIT_EXPECT_EQ(test, ghcb->save.sw_exit_info_2, tc->exit_info_2);
+	KUNIT_EXPECT_EQ(test, vcpu->arch.regs[VCPU_REGS_RBX], rbx);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->fw_calls), (int)tc->fw_called);
+	if (tc->fw_called) {
+		/* The snapshot, with the guest-visible answer still an error. */
+		KUNIT_EXPECT_EQ(test, env->fw_seen_msg_type, tc->msg_type);
+		KUNIT_EXPECT_EQ(test, env->fw_seen_payload, SNP_TEST_REQ_BYTE);
+		KUNIT_EXPECT_EQ(test, env->fw_seen_ghcb_exit_info_2,
+				SNP_GUEST_REQ_ERR_GENERIC);
+	}
+	KUNIT_EXPECT_LE(test, atomic_read(&env->reads), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->msg_frees),
+			atomic_read(&env->msg_allocs));
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->pending_allocs), (int)tc->exits);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->pending_frees), (int)tc->exits);
+
+	snp_test_certs_check_pages(test, tc, table);
+	snp_test_certs_check_stats(test, tc);
+}
+
+/* Put a fake vCPU of @kvm_svm into the REQ_CERTS exit. */
+static struct vcpu_svm *snp_test_vcpu_in_exit(struct kunit *test,
+					      struct kvm_svm *kvm_svm)
+{
+	struct vcpu_svm *svm = snp_test_vcpu_create(test, kvm_svm, 1);
+
+	KUNIT_EXPECT_EQ(test, snp_handle_guest_req(svm, SVM_VMGEXIT_EXT_GUEST_REQUEST),
+			0);
+	KUNIT_EXPECT_EQ(test, svm->vcpu.run->exit_reason, KVM_EXIT_COCO);
+	KUNIT_EXPECT_NOT_NULL(test, svm->sev_es.snp_guest_req);
+	return svm;
+}
+
+/* Every snapshot page and stashed request allocated so far is freed. */
+static void snp_test_expect_no_leak(struct kunit *test)
+{
+	struct snp_test_env *env = test->priv;
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->msg_frees),
+			atomic_read(&env->msg_allocs));
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->pending_frees),
+			atomic_read(&env->pending_allocs));
+}
+
+static void snp_test_certs_destroy_vcpu(struct kunit *test)
+{
+	struct snp_test_env *env = test->priv;
+	struct snp_test_vm *vm = &env->vm[0];
+	struct kvm_svm *kvm_svm = snp_test_kvm_create(test, vm, true);
+	struct vcpu_svm *svm;
+
+	snp_test_fill_guest(vm, SNP_MSG_REPORT_REQ);
+	svm = snp_test_vcpu_in_exit(test, kvm_svm);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->pending_allocs), 1);
+
+	/* sev_free_vcpu() with the exit pending: freed, never sent. */
+	snp_guest_req_free_vcpu(svm);
+	KUNIT_EXPECT_NULL(test, svm->sev_es.snp_guest_req);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->pending_frees), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->msg_frees), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->fw_calls), 0);
+
+	/* Idempotent, and a no-op for a vCPU without a pending request. */
+	snp_guest_req_free_vcpu(svm);
+	snp_test_expect_no_leak(test);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->pending_frees), 1);
+}
+
+/*
+ * VM destruction with two vCPUs in the exit, in the order of
+ * kvm_arch_destroy_vm() (vCPUs, then sev_vm_destroy()) and in the reverse
+ * order: freeing a pending request never needs the per-VM context.
+ */
+static void snp_test_certs_destroy_vm(struct kunit *test)
+{
+	struct snp_test_env *env = test->priv;
+	struct kvm_svm *kvm_svm[2];
+	struct vcpu_svm *svm[2][2];
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(kvm_svm); i++) {
+		kvm_svm[i] = snp_test_kvm_create(test, &env->vm[i], true);
+		snp_test_fill_guest(&env->vm[i], SNP_MSG_REPORT_REQ);
+		svm[i][0] = snp_test_vcpu_in_exit(test, kvm_svm[i]);
+		svm[i][1] = snp_test_vcpu_in_exit(test, kvm_svm[i]);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->pending_allocs), 4);
+
+	snp_guest_req_free_vcpu(svm[0][0]);
+	snp_guest_req_free_vcpu(svm[0][1]);
+	snp_guest_req_cleanup(&kvm_svm[0]->kvm);
+	env->vm[0].ctx = NULL;
+
+	snp_guest_req_cleanup(&kvm_svm[1]->kvm);
+	env->vm[1].ctx = NULL;
+	snp_guest_req_free_vcpu(svm[1][0]);
+	snp_guest_req_free_vcpu(svm[1][1]);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->pending_frees), 4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->fw_page_frees), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->fw_calls), 0);
+	snp_test_expect_no_leak(test);
+}
+
+/* No memory for the stash: KVM_RUN -ENOMEM, generic error, no exit. */
+static void snp_test_certs_alloc_fails(struct kunit *test)
+{
+	struct snp_test_env *env = test->priv;
+	struct snp_test_vm *vm = &env->vm[0];
+	struct kvm_svm *kvm_svm = snp_test_kvm_create(test, vm, true);
+	struct vcpu_svm *svm = snp_test_vcpu_create(test, kvm_svm, 1);
+
+	snp_test_fill_guest(vm, SNP_MSG_REPORT_REQ);
+	env->faults = SNP_TEST_FAIL_ALLOC_PENDING;
+
+	KUNIT_EXPECT_EQ(test, snp_handle_guest_req(svm, SVM_VMGEXIT_EXT_GUEST_REQUEST),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, svm->vcpu.run->exit_reason, KVM_EXIT_UNKNOWN);
+	KUNIT_EXPECT_NULL(test, svm->vcpu.arch.complete_userspace_io);
+	KUNIT_EXPECT_NULL(test, svm->sev_es.snp_guest_req);
+	KUNIT_EXPECT_EQ(test, svm->sev_es.ghcb->save.sw_exit_info_2,
+			SNP_GUEST_REQ_ERR_GENERIC);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->fw_calls), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vm->stat.snp_guest_req_host_err), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vm->stat.snp_guest_req_certs_exit), 0);
+	snp_test_expect_no_leak(test);
+}
+
+/*
+ * What a Linux guest does: after BUSY it resends the same message, after
+ * INVALID_LEN it asks again with the size it was told.  The message reaches
+ * firmware once, with the last answer.
+ */
+static void snp_test_certs_retry(struct kunit *test)
+{
+	struct snp_test_env *env = test->priv;
+	struct snp_test_vm *vm = &env->vm[0];
+	struct kvm_svm *kvm_svm = snp_test_kvm_create(test, vm, true);
+	struct vcpu_svm *svm = snp_test_vcpu_create(test, kvm_svm, 1);
+	struct kvm_vcpu *vcpu = &svm->vcpu;
+	u64 *exit_info_2 = &svm->sev_es.ghcb->save.sw_exit_info_2;
+
+	snp_test_fill_guest(vm, SNP_MSG_REPORT_REQ);
+	KUNIT_ASSERT_EQ(test, snp_handle_guest_req(svm, SVM_VMGEXIT_EXT_GUEST_REQUEST), 0);
+	snp_test_vmm_answer(vm, vcpu->run, EAGAIN, 0);
+	KUNIT_EXPECT_EQ(test, vcpu->arch.complete_userspace_io(vcpu), 1);
+	KUNIT_EXPECT_EQ(test, *exit_info_2, SNP_GUEST_ERR(SNP_GUEST_VMM_ERR_BUSY, 0));
+
+	snp_test_fill_guest(vm, SNP_MSG_REPORT_REQ);
+	KUNIT_ASSERT_EQ(test, snp_handle_guest_req(svm, SVM_VMGEXIT_EXT_GUEST_REQUEST), 0);
+	snp_test_vmm_answer(vm, vcpu->run, ENOSPC, 4);
+	KUNIT_EXPECT_EQ(test, vcpu->arch.complete_userspace_io(vcpu), 1);
+	KUNIT_EXPECT_EQ(test, *exit_info_2,
+			SNP_GUEST_ERR(SNP_GUEST_VMM_ERR_INVALID_LEN, 0));
+	KUNIT_EXPECT_EQ(test, vcpu->arch.regs[VCPU_REGS_RBX], 4);
+
+	/* The guest asks again, with the 4 pages it was told. */
+	snp_test_fill_guest(vm, SNP_MSG_REPORT_REQ);
+	KUNIT_ASSERT_EQ(test, snp_handle_guest_req(svm, SVM_VMGEXIT_EXT_GUEST_REQUEST), 0);
+	snp_test_check_exit(test, svm, 4);
+	snp_test_vmm_answer(vm, vcpu->run, 0, 0);
+	KUNIT_EXPECT_EQ(test, vcpu->arch.complete_userspace_io(vcpu), 1);
+	KUNIT_EXPECT_EQ(test, *exit_info_2, 0);
+	KUNIT_EXPECT_TRUE(test, snp_test_page_is(vm, SNP_TEST_RESP,
+						 SNP_TEST_RESP_BYTE, PAGE_SIZE));
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->fw_calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vm->stat.snp_ext_guest_req), 3);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vm->stat.snp_guest_req_certs_exit), 3);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vm->stat.snp_guest_req_busy), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vm->stat.snp_guest_req_invalid_len), 1);
+	snp_test_expect_no_leak(test);
+}
+
+static struct kunit_case snp_test_certs_suite_cases[] = {
+	KUNIT_CASE_PARAM(snp_test_certs, snp_test_certs_gen_params),
+	KUNIT_CASE(snp_test_certs_destroy_vcpu),
+	KUNIT_CASE(snp_test_certs_destroy_vm),
+	KUNIT_CASE(snp_test_certs_alloc_fails),
+	KUNIT_CASE(snp_test_certs_retry),
+	{}
+};
+
+static struct kunit_suite snp_test_certs_suite = {
+	.name = "kvm_snp_guest_req_certs",
+	.init = snp_test_init,
+	.exit = snp_test_exit,
+	.test_cases = snp_test_certs_suite_cases,
+};
+
 kunit_test_suites(&snp_test_request_suite, &snp_test_rule_suite,
-		  &snp_test_lifetime_suite);
+		  &snp_test_lifetime_suite, &snp_test_certs_suite);

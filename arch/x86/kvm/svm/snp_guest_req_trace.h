@@ -14,6 +14,7 @@ TRACE_DEFINE_ENUM(SNP_GUEST_REQ_FW_ERR);
 TRACE_DEFINE_ENUM(SNP_GUEST_REQ_BUSY);
 TRACE_DEFINE_ENUM(SNP_GUEST_REQ_INVALID);
 TRACE_DEFINE_ENUM(SNP_GUEST_REQ_HOST_ERR);
+TRACE_DEFINE_ENUM(SNP_GUEST_REQ_INVALID_LEN);
 
 /*
  * Tracepoint for the end of an SNP (Extended) Guest Request.  msg_type is
@@ -46,7 +47,8 @@ TRACE_EVENT(kvm_snp_guest_req,
 				       { SNP_GUEST_REQ_FW_ERR, "fw_err" },
 				       { SNP_GUEST_REQ_BUSY, "busy" },
 				       { SNP_GUEST_REQ_INVALID, "invalid" },
-				       { SNP_GUEST_REQ_HOST_ERR, "host_err" }),
+				       { SNP_GUEST_REQ_HOST_ERR, "host_err" },
+				       { SNP_GUEST_REQ_INVALID_LEN, "invalid_len" }),
 		      __entry->fw_err, __entry->exit_info_2)
 );
 
