@@ -16,6 +16,7 @@ import sys
 
 RESULT_RE = re.compile(r'^(?P<indent>\s*)(?P<ok>ok|not ok)\s+\d+\s*(?:-\s*)?'
                        r'(?P<name>[^#]*?)\s*(?:#\s*(?P<directive>.*))?$')
+PLAN_RE = re.compile(r'^1\.\.(\d+)')
 SUBTEST_RE = re.compile(r'^(?P<indent>\s*)#\s*Subtest:\s*(?P<name>.*?)\s*$')
 
 # What the kernel prints when something went wrong.
@@ -44,11 +45,19 @@ def parse_ktap(lines, group):
     """Yield (status, name, detail) for every leaf test of one KTAP document."""
     subtest = {}   # indent -> name announced by "# Subtest:"
     seen = []      # (indent, failed) of every result so far
+    plan = None    # N of the top-level "1..N"
+    first_subtest = None
     for line in lines:
         line = line.rstrip('\r\n').expandtabs(8)
+        m = PLAN_RE.match(line)
+        if m and plan is None:
+            plan = int(m.group(1))
+            continue
         m = SUBTEST_RE.match(line)
         if m:
             subtest[len(m.group('indent'))] = m.group('name')
+            if first_subtest is None:
+                first_subtest = m.group('name')
             continue
         m = RESULT_RE.match(line)
         if not m:
@@ -87,6 +96,13 @@ def parse_ktap(lines, group):
             yield ('pass', full, '')
         else:
             yield ('fail', full, directive)
+
+    # A document that promised results and lost some (a crash, a cut-off
+    # line) fails instead of silently shrinking the run.
+    top = sum(1 for indent, _ in seen if indent == 0)
+    if plan is not None and top < plan:
+        name = '/'.join([group, first_subtest or 'document'])
+        yield ('fail', name, 'missing result: %d of %d reported' % (top, plan))
 
 
 def split_sections(text):
