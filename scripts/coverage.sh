@@ -4,11 +4,9 @@
 # suites, with the kernel's gcov support, measured in QEMU.
 
 . "$(dirname "$0")/lib.sh"
-. "$ROOT/scripts/kernel.sh"
-. "$ROOT/scripts/vm.sh"
+. "$ROOT/scripts/kunit.sh"
 
 COV_OBJ=$BUILD/obj/coverage
-KUNIT_FILTER=${KUNIT_FILTER:-kvm_snp*}
 
 # Decode the .gcda files the VM printed into the object tree, next to the
 # .gcno files the compiler wrote.
@@ -26,25 +24,14 @@ extract_gcda() {
 }
 
 run_coverage() {
-	local initrd=$BUILD/vm/coverage.cpio.gz f out pct=0 n=0 total
+	local f base out total
 	need_pkgs "${PKGS_BUILD[@]}" "${PKGS_QEMU[@]}"
 	stage "assembling the source tree"
 	assemble
-	stage "configuring the coverage kernel (test.config + coverage.config)"
-	kconfig "$COV_OBJ" "$ROOT/configs/test.config" "$ROOT/configs/coverage.config"
-	stage "building the coverage kernel"
-	kmake "$COV_OBJ" bzImage >"$BUILD/coverage-build.log" 2>&1 ||
-		die "coverage kernel build failed (log: $BUILD/coverage-build.log)"
+	build_kernel "$COV_OBJ" coverage "$ROOT/configs/test.config" \
+		"$ROOT/configs/coverage.config"
 	find "$COV_OBJ" -name '*.gcda' -delete
-	mkdir -p "$BUILD/vm"
-	: >"$BUILD/vm/coverage.list"
-	make_initramfs "$initrd" "$BUILD/vm/coverage.list"
-	stage "booting the coverage kernel: KUnit suites '$KUNIT_FILTER'"
-	KERNEL_IMAGE=$COV_OBJ/arch/x86/boot/bzImage \
-		boot_vm coverage "$initrd" "snpkvm.mode=kunit kunit.filter_glob=$KUNIT_FILTER"
-	results_reset coverage
-	python3 "$ROOT/scripts/vmresults.py" "$VM_RESULTS" "$VM_CONSOLE" \
-		"$RESULTS/coverage.tsv" coverage | tail -1
+	KERNEL_IMAGE=$COV_OBJ/arch/x86/boot/bzImage run_kunit coverage
 	extract_gcda "$VM_RESULTS"
 
 	stage "line coverage (gcov)"
@@ -52,10 +39,11 @@ run_coverage() {
 	rm -rf "$out" && mkdir -p "$out"
 	while read -r f; do
 		[ -f "$COV_OBJ/${f%.c}.gcda" ] || { note "$f: no counters (not profiled?)"; continue; }
-		(cd "$out" && gcov -o "$COV_OBJ/$(dirname "$f")" "$SRC/$f" >"$out/$(basename "$f").log" 2>&1)
-		total=$(grep -A1 "File '$SRC/$f'" "$out/$(basename "$f").log" | sed -n 's/Lines executed://p')
+		base=$out/$(basename "$f")
+		(cd "$out" && gcov -o "$COV_OBJ/$(dirname "$f")" "$SRC/$f" >"$base.log" 2>&1)
+		total=$(grep -A1 "File '$SRC/$f'" "$base.log" | sed -n 's/Lines executed://p')
 		note "$f: ${total:-?}"
-		grep -n '#####' "$out/$(basename "$f").gcov" 2>/dev/null |
+		grep -n '#####' "$base.gcov" 2>/dev/null |
 			sed -E 's/^[0-9]+: *#####: *([0-9]+):/        not run: line \1:/' | head -40
 	done < <(cd "$ROOT" && find arch -name '*.c' ! -name '*_test.c' | sort)
 	note "annotated sources: $out/*.gcov"

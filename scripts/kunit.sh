@@ -9,16 +9,19 @@
 # The project's suites are named kvm_snp_*.
 KUNIT_FILTER=${KUNIT_FILTER:-kvm_snp*}
 
+# run_kunit [NAME]: boot $KERNEL_IMAGE and run the KUnit suites; logs and
+# results are named NAME (default kunit).
 run_kunit() {
-	local initrd=$BUILD/vm/kunit.cpio.gz
+	local name=${1:-kunit} initrd
+	initrd=$BUILD/vm/$name.cpio.gz
 	mkdir -p "$BUILD/vm"
-	: >"$BUILD/vm/kunit.list"
-	make_initramfs "$initrd" "$BUILD/vm/kunit.list"
-	stage "booting the test kernel: KUnit suites '$KUNIT_FILTER'"
-	boot_vm kunit "$initrd" "snpkvm.mode=kunit ${SNPKVM_CMDLINE:-} kunit.filter_glob=$KUNIT_FILTER"
-	results_reset kunit
+	: >"$BUILD/vm/$name.list"
+	make_initramfs "$initrd" "$BUILD/vm/$name.list"
+	stage "booting the $name kernel: KUnit suites '$KUNIT_FILTER'"
+	boot_vm "$name" "$initrd" "snpkvm.mode=kunit ${SNPKVM_CMDLINE:-} kunit.filter_glob=$KUNIT_FILTER"
+	results_reset "$name"
 	python3 "$ROOT/scripts/vmresults.py" "$VM_RESULTS" "$VM_CONSOLE" \
-		"$RESULTS/kunit.tsv" kunit
+		"$RESULTS/$name.tsv" "$name"
 	note "console: $VM_CONSOLE"
 }
 
