@@ -42,7 +42,7 @@ run_selftests() {
 	done < <(selftest_list)
 	make_initramfs "$initrd" "$list" "${bins[@]}"
 	stage "booting the test kernel: selftests ($QEMU_CPU, TCG)"
-	boot_vm selftests "$initrd" "snpkvm.mode=selftests ${SNPKVM_CMDLINE:-} kunit.enable=0"
+	boot_vm selftests "$initrd" "snpkvm.mode=selftests kvm_amd.snp_emulation=1 ${SNPKVM_CMDLINE:-} kunit.enable=0"
 	results_reset selftests
 	python3 "$ROOT/scripts/vmresults.py" "$VM_RESULTS" "$VM_CONSOLE" \
 		"$RESULTS/selftests.tsv" selftests

@@ -88,6 +88,8 @@ struct snp_guest_req_ctx {
 	 */
 	struct mutex lock;
 	void *resp_page;	/* Firmware page for SNP_GUEST_REQUEST */
+
+	const struct snp_guest_req_fw_ops *fw;
 };
 
 /* One request, from the GHCB fields to the answer. */
@@ -103,6 +105,10 @@ struct snp_guest_req {
 	bool certs_exit;		/* userspace provides the certificates */
 	unsigned int vcpu_id;
 
+	/* Where the answer goes, see snp_guest_req_set_answer(). */
+	const struct snp_guest_req_transport *transport;
+	u64 cookie;
+
 	/* Snapshot of the request page, what firmware receives. */
 	struct snp_guest_msg *msg;
 	u8 msg_type;
@@ -114,19 +120,12 @@ struct snp_guest_req {
 	u64 exit_info_2;
 };
 
-/*
- * Seams to firmware, page allocation and guest memory.  Each is redirected
- * by the KUnit suite (KUNIT_STATIC_STUB_REDIRECT() is a no-op outside of a
- * running test).
- */
-static int snp_guest_req_issue_fw(struct snp_guest_req_ctx *ctx, void *req_page,
-				  void *resp_page, int *fw_err)
+/* SNP_GUEST_REQUEST through the PSP driver, the backend on SNP hardware. */
+static int snp_guest_req_psp_request(struct kvm *kvm, void *req_page,
+				     void *resp_page, int *fw_err)
 {
-	struct kvm_sev_info *sev = to_kvm_sev_info(ctx->kvm);
+	struct kvm_sev_info *sev = to_kvm_sev_info(kvm);
 	struct sev_data_snp_guest_request data;
-
-	KUNIT_STATIC_STUB_REDIRECT(snp_guest_req_issue_fw, ctx, req_page,
-				   resp_page, fw_err);
 
 	if (!sev->snp_context)
 		return -ENXIO;
@@ -143,18 +142,44 @@ static int snp_guest_req_issue_fw(struct snp_guest_req_ctx *ctx, void *req_page,
 	return sev_do_cmd(SEV_CMD_SNP_GUEST_REQUEST, &data, fw_err);
 }
 
-static void *snp_guest_req_alloc_fw_page(void)
+static void *snp_guest_req_psp_alloc_page(void)
 {
-	KUNIT_STATIC_STUB_REDIRECT(snp_guest_req_alloc_fw_page);
-
 	return snp_alloc_firmware_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 }
 
-static void snp_guest_req_free_fw_page(void *page)
-{
-	KUNIT_STATIC_STUB_REDIRECT(snp_guest_req_free_fw_page, page);
+static const struct snp_guest_req_fw_ops snp_guest_req_psp_ops = {
+	.guest_request = snp_guest_req_psp_request,
+	.alloc_resp_page = snp_guest_req_psp_alloc_page,
+	.free_resp_page = snp_free_firmware_page,
+};
 
-	snp_free_firmware_page(page);
+/*
+ * Seams to firmware, page allocation and guest memory.  Each is redirected
+ * by the KUnit suite (KUNIT_STATIC_STUB_REDIRECT() is a no-op outside of a
+ * running test).
+ */
+static int snp_guest_req_issue_fw(struct snp_guest_req_ctx *ctx, void *req_page,
+				  void *resp_page, int *fw_err)
+{
+	KUNIT_STATIC_STUB_REDIRECT(snp_guest_req_issue_fw, ctx, req_page,
+				   resp_page, fw_err);
+
+	return ctx->fw->guest_request(ctx->kvm, req_page, resp_page, fw_err);
+}
+
+static void *snp_guest_req_alloc_fw_page(const struct snp_guest_req_fw_ops *fw)
+{
+	KUNIT_STATIC_STUB_REDIRECT(snp_guest_req_alloc_fw_page, fw);
+
+	return fw->alloc_resp_page();
+}
+
+static void snp_guest_req_free_fw_page(const struct snp_guest_req_fw_ops *fw,
+				       void *page)
+{
+	KUNIT_STATIC_STUB_REDIRECT(snp_guest_req_free_fw_page, fw, page);
+
+	fw->free_resp_page(page);
 }
 
 static void *snp_guest_req_alloc_msg(void)
@@ -216,8 +241,9 @@ static int snp_guest_req_write_guest(struct snp_guest_req_ctx *ctx, gpa_t gpa,
 	return kvm_write_guest(ctx->kvm, gpa, data, len);
 }
 
-static struct snp_guest_req_ctx *snp_guest_req_ctx_create(struct kvm *kvm,
-							  struct kvm_vm_stat *stat)
+static struct snp_guest_req_ctx *
+snp_guest_req_ctx_create(struct kvm *kvm, struct kvm_vm_stat *stat,
+			 const struct snp_guest_req_fw_ops *fw)
 {
 	struct snp_guest_req_ctx *ctx;
 
@@ -229,7 +255,7 @@ static struct snp_guest_req_ctx *snp_guest_req_ctx_create(struct kvm *kvm,
 	 * Allocate the Firmware page only after SNP firmware initialization,
 	 * i.e. from KVM_SEV_INIT2, so that it is transitioned in the RMP.
 	 */
-	ctx->resp_page = snp_guest_req_alloc_fw_page();
+	ctx->resp_page = snp_guest_req_alloc_fw_page(fw);
 	if (!ctx->resp_page) {
 		kfree(ctx);
 		return ERR_PTR(-EIO);
@@ -237,6 +263,7 @@ static struct snp_guest_req_ctx *snp_guest_req_ctx_create(struct kvm *kvm,
 
 	ctx->kvm = kvm;
 	ctx->stat = stat;
+	ctx->fw = fw;
 	mutex_init(&ctx->lock);
 	return ctx;
 }
@@ -247,7 +274,7 @@ static void snp_guest_req_ctx_destroy(struct snp_guest_req_ctx *ctx)
 		return;
 
 	mutex_destroy(&ctx->lock);
-	snp_guest_req_free_fw_page(ctx->resp_page);
+	snp_guest_req_free_fw_page(ctx->fw, ctx->resp_page);
 	kfree(ctx);
 }
 
@@ -539,15 +566,17 @@ static int snp_guest_req_complete(struct snp_guest_req_ctx *ctx,
 	return ret;
 }
 
-static void snp_guest_req_set_answer(struct vcpu_svm *svm,
+static void snp_guest_req_set_answer(struct kvm_vcpu *vcpu,
 				     const struct snp_guest_req *req)
 {
-	ghcb_set_sw_exit_info_1(svm->sev_es.ghcb, req->exit_info_1);
-	ghcb_set_sw_exit_info_2(svm->sev_es.ghcb, req->exit_info_2);
+	struct snp_guest_req_answer answer = {
+		.exit_info_1 = req->exit_info_1,
+		.exit_info_2 = req->exit_info_2,
+		.set_rbx = req->result == SNP_GUEST_REQ_INVALID_LEN,
+		.rbx = req->certs_npages,
+	};
 
-	/* Copied to the GHCB with the other GPRs by sev_es_sync_to_ghcb(). */
-	if (req->result == SNP_GUEST_REQ_INVALID_LEN)
-		kvm_rbx_write(&svm->vcpu, req->certs_npages);
+	req->transport->answer(vcpu, req->cookie, &answer);
 }
 
 static int snp_guest_req_complete_certs(struct kvm_vcpu *vcpu)
@@ -563,7 +592,7 @@ static int snp_guest_req_complete_certs(struct kvm_vcpu *vcpu)
 	svm->sev_es.snp_guest_req = NULL;
 
 	ret = snp_guest_req_complete(ctx, req, &vcpu->run->coco);
-	snp_guest_req_set_answer(svm, req);
+	snp_guest_req_set_answer(vcpu, req);
 	snp_guest_req_free(req);
 	return ret;
 }
@@ -598,22 +627,28 @@ static int snp_guest_req_exit_certs(struct vcpu_svm *svm,
 	return 0; /* exit to userspace */
 }
 
-int snp_handle_guest_req(struct vcpu_svm *svm, u64 exit_code)
+int snp_guest_req_dispatch(struct kvm_vcpu *vcpu,
+			   const struct snp_guest_req_args *args,
+			   const struct snp_guest_req_transport *transport,
+			   u64 cookie)
 {
-	struct vmcb_control_area *control = &svm->vmcb->control;
-	struct kvm_vcpu *vcpu = &svm->vcpu;
+	struct vcpu_svm *svm = to_svm(vcpu);
 	struct snp_guest_req_ctx *ctx = to_kvm_sev_info(vcpu->kvm)->guest_req;
 	struct snp_guest_req req = {
-		.req_gpa = control->exit_info_1,
-		.resp_gpa = control->exit_info_2,
-		.certs_gpa = vcpu->arch.regs[VCPU_REGS_RAX],
-		.certs_npages = vcpu->arch.regs[VCPU_REGS_RBX],
-		.certs_gpa_valid = kvm_ghcb_rax_is_valid(svm),
-		.certs_npages_valid = kvm_ghcb_rbx_is_valid(svm),
-		.ext = exit_code == SVM_VMGEXIT_EXT_GUEST_REQUEST,
+		.req_gpa = args->req_gpa,
+		.resp_gpa = args->resp_gpa,
+		.certs_gpa = args->rax,
+		.certs_npages = args->rbx,
+		.certs_gpa_valid = args->rax_valid,
+		.certs_npages_valid = args->rbx_valid,
+		.ext = args->exit_code == SVM_VMGEXIT_EXT_GUEST_REQUEST,
 		.certs_exit = kvm_coco_exit_enabled(vcpu->kvm,
 						    KVM_EXIT_COCO_REQ_CERTS),
 		.vcpu_id = vcpu->vcpu_id,
+		.transport = transport,
+		.cookie = cookie,
+		.result = SNP_GUEST_REQ_HOST_ERR,
+		.exit_info_2 = SNP_GUEST_REQ_ERR_GENERIC,
 	};
 	int ret;
 
@@ -624,9 +659,9 @@ int snp_handle_guest_req(struct vcpu_svm *svm, u64 exit_code)
 	 * unwritten response page.  The same holds while the request waits
 	 * for userspace.
 	 */
-	ghcb_set_sw_exit_info_2(svm->sev_es.ghcb, SNP_GUEST_REQ_ERR_GENERIC);
+	snp_guest_req_set_answer(vcpu, &req);
 
-	/* The context exists for as long as the VM is an initialized SNP VM. */
+	/* The context exists for as long as the VM can issue requests. */
 	if (KVM_BUG_ON(!ctx, vcpu->kvm))
 		return -EIO;
 
@@ -638,8 +673,43 @@ int snp_handle_guest_req(struct vcpu_svm *svm, u64 exit_code)
 	if (!ret)
 		ret = snp_guest_req_exit_certs(svm, ctx, &req);
 
-	snp_guest_req_set_answer(svm, &req);
+	snp_guest_req_set_answer(vcpu, &req);
 	return ret;
+}
+
+/* The SEV-SNP transport: inputs and answer in the GHCB. */
+static void snp_guest_req_ghcb_answer(struct kvm_vcpu *vcpu, u64 cookie,
+				      const struct snp_guest_req_answer *answer)
+{
+	struct ghcb *ghcb = to_svm(vcpu)->sev_es.ghcb;
+
+	ghcb_set_sw_exit_info_1(ghcb, answer->exit_info_1);
+	ghcb_set_sw_exit_info_2(ghcb, answer->exit_info_2);
+
+	/* Copied to the GHCB with the other GPRs by sev_es_sync_to_ghcb(). */
+	if (answer->set_rbx)
+		kvm_rbx_write(vcpu, answer->rbx);
+}
+
+static const struct snp_guest_req_transport snp_guest_req_ghcb = {
+	.answer = snp_guest_req_ghcb_answer,
+};
+
+int snp_handle_guest_req(struct vcpu_svm *svm, u64 exit_code)
+{
+	struct vmcb_control_area *control = &svm->vmcb->control;
+	struct kvm_vcpu *vcpu = &svm->vcpu;
+	struct snp_guest_req_args args = {
+		.exit_code = exit_code,
+		.req_gpa = control->exit_info_1,
+		.resp_gpa = control->exit_info_2,
+		.rax = vcpu->arch.regs[VCPU_REGS_RAX],
+		.rbx = vcpu->arch.regs[VCPU_REGS_RBX],
+		.rax_valid = kvm_ghcb_rax_is_valid(svm),
+		.rbx_valid = kvm_ghcb_rbx_is_valid(svm),
+	};
+
+	return snp_guest_req_dispatch(vcpu, &args, &snp_guest_req_ghcb, 0);
 }
 
 /*
@@ -660,17 +730,23 @@ void snp_guest_req_free_vcpu(struct vcpu_svm *svm)
 	snp_guest_req_free(req);
 }
 
-int snp_guest_req_init(struct kvm *kvm)
+int snp_guest_req_init_backend(struct kvm *kvm,
+			       const struct snp_guest_req_fw_ops *fw)
 {
 	struct kvm_sev_info *sev = to_kvm_sev_info(kvm);
 	struct snp_guest_req_ctx *ctx;
 
-	ctx = snp_guest_req_ctx_create(kvm, &kvm->stat);
+	ctx = snp_guest_req_ctx_create(kvm, &kvm->stat, fw);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 
 	sev->guest_req = ctx;
 	return 0;
+}
+
+int snp_guest_req_init(struct kvm *kvm)
+{
+	return snp_guest_req_init_backend(kvm, &snp_guest_req_psp_ops);
 }
 
 void snp_guest_req_cleanup(struct kvm *kvm)

@@ -28,8 +28,58 @@ enum snp_guest_req_result {
 	SNP_GUEST_REQ_INVALID_LEN,	/* cert buffer too small, not sent */
 };
 
+/* The inputs of one request, whatever transport carried them. */
+struct snp_guest_req_args {
+	u64 exit_code;		/* SVM_VMGEXIT_{,EXT_}GUEST_REQUEST */
+	gpa_t req_gpa;		/* SW_EXITINFO1 */
+	gpa_t resp_gpa;		/* SW_EXITINFO2 */
+	u64 rax;		/* certificate buffer GPA */
+	u64 rbx;		/* certificate buffer size in pages */
+	bool rax_valid;
+	bool rbx_valid;
+};
+
+/* The answer of a request, as the GHCB carries it back to the guest. */
+struct snp_guest_req_answer {
+	u64 exit_info_1;
+	u64 exit_info_2;
+	u64 rbx;
+	bool set_rbx;		/* rbx holds the pages the certificates need */
+};
+
+/*
+ * How answers reach the guest.  answer() runs once with a generic error
+ * before the request is handled and once with the final answer, possibly
+ * from the completion of KVM_EXIT_COCO; @cookie is what the transport passed
+ * to snp_guest_req_dispatch().
+ */
+struct snp_guest_req_transport {
+	void (*answer)(struct kvm_vcpu *vcpu, u64 cookie,
+		       const struct snp_guest_req_answer *answer);
+};
+
+/*
+ * The firmware backend: SNP_GUEST_REQUEST on a request page, with the
+ * response written to a page from alloc_resp_page().  guest_request()
+ * returns 0 or a negative errno, and sets *fw_err to the firmware status if
+ * the firmware ran the command; -EBUSY without a status means the command
+ * never reached the firmware.
+ */
+struct snp_guest_req_fw_ops {
+	int (*guest_request)(struct kvm *kvm, void *req_page, void *resp_page,
+			     int *fw_err);
+	void *(*alloc_resp_page)(void);
+	void (*free_resp_page)(void *page);
+};
+
 #ifdef CONFIG_KVM_AMD_SNP_GUEST_REQ
 int snp_guest_req_init(struct kvm *kvm);
+int snp_guest_req_init_backend(struct kvm *kvm,
+			       const struct snp_guest_req_fw_ops *fw);
+int snp_guest_req_dispatch(struct kvm_vcpu *vcpu,
+			   const struct snp_guest_req_args *args,
+			   const struct snp_guest_req_transport *transport,
+			   u64 cookie);
 void snp_guest_req_cleanup(struct kvm *kvm);
 int snp_handle_guest_req(struct vcpu_svm *svm, u64 exit_code);
 void snp_guest_req_free_vcpu(struct vcpu_svm *svm);

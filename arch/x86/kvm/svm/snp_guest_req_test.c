@@ -160,7 +160,7 @@ static int snp_test_fw(struct snp_guest_req_ctx *ctx, void *req_page,
 	return env->fw_ret;
 }
 
-static void *snp_test_alloc_fw_page(void)
+static void *snp_test_alloc_fw_page(const struct snp_guest_req_fw_ops *fw)
 {
 	struct snp_test_env *env = snp_test_env();
 	void *page;
@@ -174,7 +174,8 @@ static void *snp_test_alloc_fw_page(void)
 	return page;
 }
 
-static void snp_test_free_fw_page(void *page)
+static void snp_test_free_fw_page(const struct snp_guest_req_fw_ops *fw,
+				  void *page)
 {
 	if (!page)
 		return;
@@ -299,7 +300,7 @@ static int snp_test_vm_init(struct kunit *test, struct snp_test_vm *vm)
 	if (!vm->mem)
 		return -ENOMEM;
 
-	ctx = snp_guest_req_ctx_create(NULL, &vm->stat);
+	ctx = snp_guest_req_ctx_create(NULL, &vm->stat, &snp_guest_req_psp_ops);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 

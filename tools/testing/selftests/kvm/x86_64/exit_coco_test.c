@@ -63,6 +63,22 @@ static bool vm_type_supported(unsigned long type)
 }
 
 /*
+ * A test kernel may emulate SNP for ordinary VMs (kvm_amd.snp_emulation=1,
+ * see snp_emul_test), which then support REQ_CERTS too.
+ */
+static bool snp_emulation_enabled(void)
+{
+	FILE *f = fopen("/sys/module/kvm_amd/parameters/snp_emulation", "r");
+	int c;
+
+	if (!f)
+		return false;
+	c = fgetc(f);
+	fclose(f);
+	return c == 'Y';
+}
+
+/*
  * A kernel without KVM_CAP_EXIT_COCO reports 0 and refuses every
  * KVM_ENABLE_CAP, so tell it apart by enabling the empty mask, which any VM
  * accepts.
@@ -97,22 +113,25 @@ TEST(check_extension)
 {
 	struct kvm_vm *vm = create_plain_vm(_metadata);
 	unsigned int supported;
-	bool snp;
+	bool snp, emulated;
 
 	if (!vm)
 		return;
 
 	supported = kvm_check_cap(KVM_CAP_EXIT_COCO);
 	snp = vm_type_supported(KVM_X86_SNP_VM);
+	emulated = snp_emulation_enabled();
 
 	TEST_ASSERT(!(supported & ~EXIT_COCO_KNOWN_MASK),
 		    "KVM_CHECK_EXTENSION reports unknown sub-types: 0x%x", supported);
-	TEST_ASSERT(snp || !(supported & KVM_EXIT_COCO_REQ_CERTS_MASK),
+	TEST_ASSERT(snp || emulated || !(supported & KVM_EXIT_COCO_REQ_CERTS_MASK),
 		    "REQ_CERTS reported on a host that cannot create SNP VMs");
+	TEST_ASSERT(!emulated || (supported & KVM_EXIT_COCO_REQ_CERTS_MASK),
+		    "REQ_CERTS not reported with the emulated SNP platform");
 	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_EXIT_COCO), supported);
 
-	ksft_print_msg("KVM_CAP_EXIT_COCO = 0x%x, SNP VMs %ssupported\n",
-		       supported, snp ? "" : "not ");
+	ksft_print_msg("KVM_CAP_EXIT_COCO = 0x%x, SNP VMs %ssupported, SNP emulation %s\n",
+		       supported, snp ? "" : "not ", emulated ? "on" : "off");
 	kvm_vm_free(vm);
 }
 
@@ -263,30 +282,9 @@ TEST(snp_enable_req_certs)
 }
 
 /*
- * EMULATED SNP PLATFORM: the exit itself needs a running SNP guest that
- * sends Extended Guest Requests.  Neither real SNP hardware in CI nor SNP
- * guest support in this selftest library exist yet; the emulated SNP
- * platform adds both, and this is the place for the exit cases: REQ_CERTS
- * exit with the guest's gpa/npages, each accepted ret (0, ENOSPC with a
- * larger npages, EAGAIN, EIO) and the guest's view of it, KVM_RUN failing
- * with EINVAL for any other ret, and completion with immediate_exit set.
+ * The exit itself needs a guest that sends Extended Guest Requests: see
+ * snp_emul_test, which runs one on the emulated SNP platform.
  */
-static bool snp_guest_supported(void)
-{
-	return false;
-}
-
-TEST(snp_req_certs_exit)
-{
-	struct kvm_vm *vm = create_snp_vm(_metadata);
-
-	if (!vm)
-		return;
-	kvm_vm_free(vm);
-
-	if (!snp_guest_supported())
-		SKIP(return, "needs an SNP guest (emulated SNP platform not present)");
-}
 
 int main(int argc, char *argv[])
 {
