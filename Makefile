@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 
-.PHONY: help run check kernel kunit selftests lint coverage
+.PHONY: help run check kernel kunit selftests lint coverage certs
 
 help:
 	@echo "make run        build and boot the patched kernel, run the demo"
@@ -13,6 +13,7 @@ help:
 	@echo "make selftests  the project's and upstream regression KVM selftests in QEMU"
 	@echo "make lint       checkpatch, sparse, W=1, uapi header test, docs"
 	@echo "make coverage   gcov line coverage of the new code under KUnit"
+	@echo "make certs      the snp-certs VMM library, CLI and unit tests (on the host)"
 
 run:
 	@scripts/run.sh
@@ -28,3 +29,5 @@ lint:
 	@scripts/lint.sh
 coverage:
 	@scripts/coverage.sh
+certs:
+	@scripts/certs.sh

@@ -8,6 +8,7 @@
 . "$ROOT/scripts/selftests.sh"
 . "$ROOT/scripts/kunit.sh"
 . "$ROOT/scripts/lint.sh"
+. "$ROOT/scripts/certs.sh"
 
 timed() {
 	local t0=$SECONDS name=$1
@@ -20,6 +21,7 @@ TIMINGS=()
 rm -f "$RESULTS"/*.tsv
 need_pkgs "${PKGS_BUILD[@]}" "${PKGS_QEMU[@]}" sparse
 timed harness "$ROOT/tests/harness/run.sh"
+timed certs run_certs
 timed kernel build_test_kernel
 timed kunit run_kunit
 timed selftests eval 'build_selftests && run_selftests'
