@@ -79,6 +79,29 @@ lint_kvm_build() {
 	fi
 }
 
+# The production configuration must carry none of the test-only emulation:
+# neither the option nor a symbol of its code in the KVM objects.
+lint_no_emulation() {
+	local name="production config: no emulated SNP platform" objs syms
+	if grep -q '^CONFIG_KVM_AMD_SNP_EMULATION=y' "$LINT_OBJ/.config"; then
+		result lint fail "$name" "CONFIG_KVM_AMD_SNP_EMULATION=y in $LINT_OBJ/.config"
+		return
+	fi
+	objs=$(find "$LINT_OBJ/arch/x86/kvm" -name '*.o' ! -name '*.mod.o')
+	if [ -z "$objs" ]; then
+		result lint fail "$name" "no objects under $LINT_OBJ/arch/x86/kvm"
+		return
+	fi
+	syms=$(nm $objs 2>/dev/null | grep -E ' snp_emul|kvm_snp_emul|KVM_SNP_EMUL' || true)
+	if [ -n "$syms" ]; then
+		sed 's/^/        /' <<<"$syms" | head -10
+		result lint fail "$name" "emulation symbols in the KVM objects"
+	else
+		note "$(wc -w <<<"$objs") objects, no snp_emul symbols"
+		result lint pass "$name"
+	fi
+}
+
 lint_uapi() {
 	local log=$BUILD/lint-uapi.log
 	stage "uapi header test (CONFIG_UAPI_HEADER_TEST)"
@@ -127,6 +150,7 @@ run_lint() {
 	results_reset lint
 	lint_checkpatch
 	lint_kvm_build
+	lint_no_emulation
 	lint_uapi
 	lint_docs
 }

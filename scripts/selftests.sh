@@ -14,12 +14,13 @@ selftest_list() {
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ROOT/tests/selftests.list"
 }
 
-build_selftests() {
+# build_selftest_targets T...: build the given programs (paths relative to
+# tools/testing/selftests/kvm) into $SELFTESTS_OUT.
+build_selftest_targets() {
 	local t targets=() log=$BUILD/selftests-build.log
-	stage "building KVM selftests (static, OUTPUT=$SELFTESTS_OUT)"
 	kmake "$TEST_OBJ" headers >/dev/null
 	mkdir -p "$SELFTESTS_OUT"
-	while read -r t; do targets+=("$SELFTESTS_OUT/$t"); done < <(selftest_list)
+	for t in "$@"; do targets+=("$SELFTESTS_OUT/$t"); done
 	if ! make -C "$SRC/tools/testing/selftests/kvm" -j"$JOBS" \
 			OUTPUT="$SELFTESTS_OUT" CC="ccache gcc" \
 			LINUX_HDR_PATH="$TEST_OBJ/usr/include" \
@@ -28,7 +29,14 @@ build_selftests() {
 		grep -E 'error|Error' "$log" | head -30 >&2
 		die "selftests build failed (full log: $log)"
 	fi
-	note "$(selftest_list | wc -l) test programs built"
+}
+
+build_selftests() {
+	local t list=()
+	stage "building KVM selftests (static, OUTPUT=$SELFTESTS_OUT)"
+	while read -r t; do list+=("$t"); done < <(selftest_list)
+	build_selftest_targets "${list[@]}"
+	note "${#list[@]} test programs built"
 }
 
 run_selftests() {
