@@ -127,8 +127,17 @@ static uint8_t *env_hva(struct env *e, void *gva)
 	return addr_gva2hva(e->vm, (vm_vaddr_t)gva);
 }
 
+/* An emulated SNP VM whose VMM serves the certificate table @which. */
+static void env_create_certs(struct env *e, int nr_vcpus, enum snp_test_certs which)
+{
+	env_create(e, nr_vcpus, true);
+	e->certs = test_certs_create(which);
+}
+
 static void env_destroy(struct env *e)
 {
+	if (e->certs)
+		test_certs_destroy(e->certs);
 	kvm_vm_free(e->vm);
 }
 
@@ -191,13 +200,20 @@ static void env_seal_report(struct env *e, int v, uint32_t vmpl)
 	env_do(e, v, OP_SEAL);
 }
 
-static void env_send(struct env *e, int v, uint64_t exit_code, uint64_t npages)
+static void env_prepare_send(struct env *e, int v, uint64_t exit_code,
+			     uint64_t npages)
 {
 	struct vcpu_ctl *c = e->ctl[v];
 
 	c->exit_code = exit_code;
 	c->certs_gpa = e->pages[v]->certs_gpa;
 	c->certs_npages = npages;
+	c->op = OP_SEND;
+}
+
+static void env_send(struct env *e, int v, uint64_t exit_code, uint64_t npages)
+{
+	env_prepare_send(e, v, exit_code, npages);
 	env_do(e, v, OP_SEND);
 }
 
@@ -305,8 +321,7 @@ TEST(report_with_certs)
 	void *certs;
 
 	SKIP_WITHOUT_EMULATION();
-	env_create(&e, 1, true);
-	e.certs = test_certs_create(SNP_TEST_CERTS_SMALL);
+	env_create_certs(&e, 1, SNP_TEST_CERTS_SMALL);
 
 	env_seal_report(&e, 0, 1);
 	env_send(&e, 0, SNP_EXT_GUEST_REQUEST, CERTS_MAX_PAGES);
@@ -321,7 +336,6 @@ TEST(report_with_certs)
 	ASSERT_EQ(vm_get_stat(e.vm, "snp_guest_req_certs_exit"), 1);
 	ASSERT_EQ(fw_commands(&e), 1);
 
-	test_certs_destroy(e.certs);
 	env_destroy(&e);
 }
 
@@ -331,8 +345,7 @@ TEST(certs_buffer_too_small)
 	struct env e;
 
 	SKIP_WITHOUT_EMULATION();
-	env_create(&e, 1, true);
-	e.certs = test_certs_create(SNP_TEST_CERTS_LARGE);
+	env_create_certs(&e, 1, SNP_TEST_CERTS_LARGE);
 
 	env_seal_report(&e, 0, 0);
 	env_send(&e, 0, SNP_EXT_GUEST_REQUEST, 1);
@@ -348,7 +361,6 @@ TEST(certs_buffer_too_small)
 	assert_report(&e, 0, 0);
 	ASSERT_EQ(fw_commands(&e), 1);
 
-	test_certs_destroy(e.certs);
 	env_destroy(&e);
 }
 
@@ -358,8 +370,7 @@ TEST(certs_busy_while_locked)
 	struct env e;
 
 	SKIP_WITHOUT_EMULATION();
-	env_create(&e, 1, true);
-	e.certs = test_certs_create(SNP_TEST_CERTS_SMALL);
+	env_create_certs(&e, 1, SNP_TEST_CERTS_SMALL);
 
 	ASSERT_EQ(0, test_certs_lock_exclusive(e.certs, true));
 	env_seal_report(&e, 0, 0);
@@ -372,7 +383,6 @@ TEST(certs_busy_while_locked)
 	assert_answer(&e, 0, 0, 0);
 	assert_report(&e, 0, 0);
 
-	test_certs_destroy(e.certs);
 	env_destroy(&e);
 }
 
@@ -382,8 +392,7 @@ TEST(certs_vmm_eio)
 	struct env e;
 
 	SKIP_WITHOUT_EMULATION();
-	env_create(&e, 1, true);
-	e.certs = test_certs_create(SNP_TEST_CERTS_SMALL);
+	env_create_certs(&e, 1, SNP_TEST_CERTS_SMALL);
 	test_certs_force_ret(e.certs, EIO);
 
 	env_seal_report(&e, 0, 0);
@@ -391,7 +400,6 @@ TEST(certs_vmm_eio)
 	assert_answer(&e, 0, 0, SNP_GUEST_ERR(SNP_VMM_ERR_GENERIC, 0));
 	ASSERT_EQ(fw_commands(&e), 0);
 
-	test_certs_destroy(e.certs);
 	env_destroy(&e);
 }
 
@@ -401,14 +409,11 @@ TEST(certs_invalid_ret)
 	struct env e;
 
 	SKIP_WITHOUT_EMULATION();
-	env_create(&e, 1, true);
-	e.certs = test_certs_create(SNP_TEST_CERTS_SMALL);
+	env_create_certs(&e, 1, SNP_TEST_CERTS_SMALL);
 	test_certs_force_ret(e.certs, ENOMEM);
 
 	env_seal_report(&e, 0, 0);
-	e.ctl[0]->exit_code = SNP_EXT_GUEST_REQUEST;
-	e.ctl[0]->certs_gpa = e.pages[0]->certs_gpa;
-	e.ctl[0]->certs_npages = CERTS_MAX_PAGES;
+	env_prepare_send(&e, 0, SNP_EXT_GUEST_REQUEST, CERTS_MAX_PAGES);
 	ASSERT_EQ(EINVAL, env_op(&e, 0, OP_SEND));
 
 	/* The VMM ignores the error and runs the guest on. */
@@ -418,7 +423,6 @@ TEST(certs_invalid_ret)
 	assert_answer(&e, 0, 0, SNP_GUEST_ERR(SNP_VMM_ERR_GENERIC, 0));
 	ASSERT_EQ(fw_commands(&e), 0);
 
-	test_certs_destroy(e.certs);
 	env_destroy(&e);
 }
 
@@ -514,7 +518,7 @@ TEST(psp_busy_and_dead)
 
 	snp_emul_set_fault(e.vm, KVM_SNP_EMUL_FAULT_DEAD, 0, 1, 0);
 	env_seal_report(&e, 0, 0);
-	e.ctl[0]->exit_code = SNP_GUEST_REQUEST;
+	env_prepare_send(&e, 0, SNP_GUEST_REQUEST, 0);
 	ASSERT_EQ(EIO, env_op(&e, 0, OP_SEND));
 	env_do(&e, 0, OP_NONE);
 	assert_answer(&e, 0, 0, SNP_GUEST_ERR(SNP_VMM_ERR_GENERIC, 0));
@@ -532,15 +536,11 @@ TEST(complete_with_immediate_exit)
 	struct env e;
 
 	SKIP_WITHOUT_EMULATION();
-	env_create(&e, 1, true);
-	e.certs = test_certs_create(SNP_TEST_CERTS_SMALL);
+	env_create_certs(&e, 1, SNP_TEST_CERTS_SMALL);
 	run = e.vcpu[0]->run;
 
 	env_seal_report(&e, 0, 0);
-	e.ctl[0]->exit_code = SNP_EXT_GUEST_REQUEST;
-	e.ctl[0]->certs_gpa = e.pages[0]->certs_gpa;
-	e.ctl[0]->certs_npages = CERTS_MAX_PAGES;
-	e.ctl[0]->op = OP_SEND;
+	env_prepare_send(&e, 0, SNP_EXT_GUEST_REQUEST, CERTS_MAX_PAGES);
 	vcpu_run(e.vcpu[0]);
 	ASSERT_EQ(run->exit_reason, KVM_EXIT_COCO);
 	test_certs_handle(e.certs, e.vm, 0, run);
@@ -563,7 +563,6 @@ TEST(complete_with_immediate_exit)
 	assert_answer(&e, 0, 0, 0);
 	assert_report(&e, 0, 0);
 
-	test_certs_destroy(e.certs);
 	env_destroy(&e);
 }
 
@@ -700,8 +699,7 @@ TEST(many_vcpus)
 	int v;
 
 	SKIP_WITHOUT_EMULATION();
-	env_create(&e, MAX_VCPUS, true);
-	e.certs = test_certs_create(SNP_TEST_CERTS_SMALL);
+	env_create_certs(&e, MAX_VCPUS, SNP_TEST_CERTS_SMALL);
 	snp_emul_set_fault(e.vm, KVM_SNP_EMUL_FAULT_NONE, 0, 0, 2000);
 
 	for (v = 0; v < MAX_VCPUS; v++) {
@@ -718,7 +716,6 @@ TEST(many_vcpus)
 	ASSERT_EQ(vm_get_stat(e.vm, "snp_ext_guest_req"), MAX_VCPUS * rounds);
 	ASSERT_EQ(vm_get_stat(e.vm, "snp_guest_req_certs_exit"), MAX_VCPUS * rounds);
 
-	test_certs_destroy(e.certs);
 	env_destroy(&e);
 }
 
@@ -732,10 +729,7 @@ TEST(destroy_during_exit)
 	for (i = 0; i < 3; i++) {
 		env_create(&e, 1, true);
 		env_seal_report(&e, 0, 0);
-		e.ctl[0]->exit_code = SNP_EXT_GUEST_REQUEST;
-		e.ctl[0]->certs_gpa = e.pages[0]->certs_gpa;
-		e.ctl[0]->certs_npages = CERTS_MAX_PAGES;
-		e.ctl[0]->op = OP_SEND;
+		env_prepare_send(&e, 0, SNP_EXT_GUEST_REQUEST, CERTS_MAX_PAGES);
 		vcpu_run(e.vcpu[0]);
 		ASSERT_EQ(e.vcpu[0]->run->exit_reason, KVM_EXIT_COCO);
 		ASSERT_EQ(e.vcpu[0]->run->coco.nr, KVM_EXIT_COCO_REQ_CERTS);
