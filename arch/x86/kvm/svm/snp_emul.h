@@ -41,6 +41,7 @@ static inline int snp_emul_mem_enc_ioctl(struct kvm *kvm, void __user *argp)
 {
 	return -ENOTTY;
 }
+
 static inline bool snp_emul_is_vmgexit(struct kvm_vcpu *vcpu) { return false; }
 static inline int snp_emul_handle_vmgexit(struct kvm_vcpu *vcpu) { return -EINVAL; }
 static inline void snp_emul_vm_destroy(struct kvm *kvm) {}

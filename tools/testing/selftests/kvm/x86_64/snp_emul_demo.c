@@ -101,13 +101,15 @@ static void show_request(struct vmm *v)
 {
 	struct snp_msg_hdr *hdr = addr_gva2hva(v->vm, (vm_vaddr_t)v->pages->req);
 
-	printf("[guest] MSG_REPORT_REQ (type %u) sealed with VMPCK%u, AES-256-GCM, sequence number %lu, %u payload bytes\n",
-	       hdr->msg_type, hdr->msg_vmpck, (unsigned long)hdr->msg_seqno,
-	       hdr->msg_sz);
+	printf("[guest] MSG_REPORT_REQ (type %u) sealed with VMPCK%u, AES-256-GCM,\n",
+	       hdr->msg_type, hdr->msg_vmpck);
+	printf("        sequence number %lu, %u payload bytes\n",
+	       (unsigned long)hdr->msg_seqno, hdr->msg_sz);
 	hex("        report_data (nonce) = ", v->demo->nonce, 16);
-	printf("[guest] VMGEXIT: SNP Extended Guest Request (0x8000_0012), request GPA 0x%lx, response GPA 0x%lx,\n"
-	       "        certificate buffer %lu page(s) at GPA 0x%lx\n",
-	       (unsigned long)v->pages->req_gpa, (unsigned long)v->pages->resp_gpa,
+	printf("[guest] VMGEXIT: SNP Extended Guest Request (0x8000_0012),\n");
+	printf("        request GPA 0x%lx, response GPA 0x%lx,\n",
+	       (unsigned long)v->pages->req_gpa, (unsigned long)v->pages->resp_gpa);
+	printf("        certificate buffer %lu page(s) at GPA 0x%lx\n",
 	       (unsigned long)v->demo->npages, (unsigned long)v->pages->certs_gpa);
 }
 
@@ -116,14 +118,16 @@ static void serve_certs(struct vmm *v)
 	struct kvm_run *run = v->vcpu->run;
 	int ret;
 
-	printf("[kvm]   KVM_EXIT_COCO, nr = KVM_EXIT_COCO_REQ_CERTS: gpa 0x%llx, npages %llu\n",
+	printf("[kvm]   KVM_EXIT_COCO, nr = KVM_EXIT_COCO_REQ_CERTS:\n");
+	printf("        gpa 0x%llx, npages %llu\n",
 	       run->coco.req_certs.gpa, run->coco.req_certs.npages);
 	ret = snp_certs_handle_exit(v->certs, &v->req, run, write_guest, v->vm);
 	if (ret == ENOSPC)
 		printf("[vmm]   %s does not fit: ret = ENOSPC, npages = %llu\n",
 		       v->table, run->coco.req_certs.npages);
 	else
-		printf("[vmm]   wrote the table of %s into the guest buffer: ret = %d (%s); shared lock held until the request completes\n",
+		printf("[vmm]   wrote the table of %s into the guest buffer: ret = %d (%s);\n"
+		       "        shared lock held until the request completes\n",
 		       v->table, ret, ret ? strerror(ret) : "ok");
 }
 
@@ -132,9 +136,11 @@ static void show_firmware(struct vmm *v)
 	struct kvm_snp_emul_state state;
 
 	snp_emul_get_state(v->vm, &state);
-	printf("[kvm]   request completed in KVM_RUN; firmware (emulated PSP): %lu SNP_GUEST_REQUEST command(s), VMPCK0 sequence number now %lu\n",
+	printf("[kvm]   request completed in KVM_RUN; firmware (emulated PSP):\n");
+	printf("        %lu SNP_GUEST_REQUEST command(s), VMPCK0 sequence number now %lu\n",
 	       (unsigned long)state.commands, (unsigned long)state.msg_seqno[0]);
-	printf("        VM stats: snp_ext_guest_req %lu, snp_guest_req_certs_exit %lu, snp_guest_req_invalid_len %lu\n",
+	printf("        VM stats: snp_ext_guest_req %lu, snp_guest_req_certs_exit %lu,\n"
+	       "        snp_guest_req_invalid_len %lu\n",
 	       (unsigned long)vm_get_stat(v->vm, "snp_ext_guest_req"),
 	       (unsigned long)vm_get_stat(v->vm, "snp_guest_req_certs_exit"),
 	       (unsigned long)vm_get_stat(v->vm, "snp_guest_req_invalid_len"));
@@ -180,7 +186,8 @@ static void show_report(struct vmm *v)
 
 	TEST_ASSERT(v->demo->open_ret == sizeof(*resp),
 		    "the response did not authenticate (%ld)", (long)v->demo->open_ret);
-	printf("[guest] MSG_REPORT_RSP authenticated and decrypted with VMPCK0 (sequence number %lu): status %u, report %u bytes\n",
+	printf("[guest] MSG_REPORT_RSP authenticated and decrypted with VMPCK0\n");
+	printf("        (sequence number %lu): status %u, report %u bytes\n",
 	       (unsigned long)v->demo->ch.seqno, resp->status, resp->report_size);
 	printf("        version %u, vmpl %u, policy 0x%lx, reported_tcb 0x%lx, signature_algo %u\n",
 	       r->version, r->vmpl, (unsigned long)r->policy,
@@ -263,9 +270,10 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(snp_emul_supported());
 
 	printf("== One SNP attestation, end to end ==\n");
-	printf("NOTE: the PSP firmware is EMULATED here (CONFIG_KVM_AMD_SNP_EMULATION, kvm_amd.snp_emulation=1):\n"
-	       "      a software model in the test kernel answers SNP_GUEST_REQUEST. On SEV-SNP hardware the\n"
-	       "      same KVM code forwards the request to the real PSP, and the report is signed by the VCEK.\n");
+	printf("NOTE: the PSP firmware is EMULATED here (CONFIG_KVM_AMD_SNP_EMULATION,\n"
+	       "      kvm_amd.snp_emulation=1): a software model in the test kernel answers\n"
+	       "      SNP_GUEST_REQUEST.  On SEV-SNP hardware the same KVM code forwards the\n"
+	       "      request to the real PSP, and the report is signed by the VCEK.\n");
 	vmm_setup(&v);
 	while (vmm_step(&v))
 		;

@@ -265,12 +265,14 @@ static uint64_t fw_commands(struct env *e)
 	return state.commands;
 }
 
-#define SKIP_WITHOUT_EMULATION()					\
-	do {								\
-		if (!snp_emul_supported())				\
-			SKIP(return, "emulated SNP platform not enabled "	\
-			     "(CONFIG_KVM_AMD_SNP_EMULATION, kvm_amd.snp_emulation=1)"); \
-	} while (0)
+/* Return true, after a SKIP, if the kernel has no emulated SNP platform. */
+static bool no_emulation(struct __test_metadata *_metadata)
+{
+	if (!snp_emul_supported())
+		SKIP(return true,
+		     "needs CONFIG_KVM_AMD_SNP_EMULATION and kvm_amd.snp_emulation=1");
+	return false;
+}
 
 /* The guest's AES-256-GCM against published vectors. */
 TEST(aes_gcm_vectors)
@@ -320,7 +322,8 @@ TEST(report_with_certs)
 	size_t len;
 	void *certs;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create_certs(&e, 1, SNP_TEST_CERTS_SMALL);
 
 	env_seal_report(&e, 0, 1);
@@ -344,7 +347,8 @@ TEST(certs_buffer_too_small)
 {
 	struct env e;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create_certs(&e, 1, SNP_TEST_CERTS_LARGE);
 
 	env_seal_report(&e, 0, 0);
@@ -369,7 +373,8 @@ TEST(certs_busy_while_locked)
 {
 	struct env e;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create_certs(&e, 1, SNP_TEST_CERTS_SMALL);
 
 	ASSERT_EQ(0, test_certs_lock_exclusive(e.certs, true));
@@ -391,7 +396,8 @@ TEST(certs_vmm_eio)
 {
 	struct env e;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create_certs(&e, 1, SNP_TEST_CERTS_SMALL);
 	test_certs_force_ret(e.certs, EIO);
 
@@ -408,7 +414,8 @@ TEST(certs_invalid_ret)
 {
 	struct env e;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create_certs(&e, 1, SNP_TEST_CERTS_SMALL);
 	test_certs_force_ret(e.certs, ENOMEM);
 
@@ -448,7 +455,8 @@ TEST(firmware_errors)
 	struct snp_guest_channel good;
 	struct env e;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create(&e, 1, false);
 	good = e.ctl[0]->ch;
 
@@ -502,7 +510,8 @@ TEST(psp_busy_and_dead)
 {
 	struct env e;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create(&e, 1, false);
 
 	snp_emul_set_fault(e.vm, KVM_SNP_EMUL_FAULT_BUSY, 0, 2, 0);
@@ -535,7 +544,8 @@ TEST(complete_with_immediate_exit)
 	struct kvm_run *run;
 	struct env e;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create_certs(&e, 1, SNP_TEST_CERTS_SMALL);
 	run = e.vcpu[0]->run;
 
@@ -574,7 +584,8 @@ TEST(no_exit_without_report)
 	struct env e;
 	int i;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create(&e, 1, true);	/* no provider: an exit fails the test */
 
 	send_plain_report(&e, 0);
@@ -630,7 +641,8 @@ TEST(malformed_input)
 	uint64_t req, resp;
 	struct env e;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create(&e, 1, true);
 	req = e.pages[0]->req_gpa;
 	resp = e.pages[0]->resp_gpa;
@@ -698,7 +710,8 @@ TEST(many_vcpus)
 	struct env e;
 	int v;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	env_create_certs(&e, MAX_VCPUS, SNP_TEST_CERTS_SMALL);
 	snp_emul_set_fault(e.vm, KVM_SNP_EMUL_FAULT_NONE, 0, 0, 2000);
 
@@ -725,7 +738,8 @@ TEST(destroy_during_exit)
 	struct env e;
 	int i;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	for (i = 0; i < 3; i++) {
 		env_create(&e, 1, true);
 		env_seal_report(&e, 0, 0);
@@ -746,7 +760,8 @@ TEST(opt_in_rules)
 	struct kvm_snp_emul_fault fault = { 0 };
 	struct kvm_vm *vm;
 
-	SKIP_WITHOUT_EMULATION();
+	if (no_emulation(_metadata))
+		return;
 	snp_emul_default_init(&init);
 
 	vm = vm_create_barebones();

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/compiler.h>
 #include <linux/kvm.h>
 #include <linux/kvm_snp_emul.h>
 
@@ -65,13 +66,13 @@ struct snp_msg_hdr {
 	uint32_t rsvd2;
 	uint8_t msg_vmpck;
 	uint8_t rsvd3[35];
-} __attribute__((packed));
+} __packed;
 
 struct snp_report_req {
 	uint8_t report_data[64];
 	uint32_t vmpl;
 	uint8_t rsvd[28];
-} __attribute__((packed));
+} __packed;
 
 /* ATTESTATION_REPORT, the fields the tests look at. */
 struct snp_report {
@@ -97,14 +98,14 @@ struct snp_report {
 	uint8_t reserved1[24];
 	uint8_t chip_id[64];
 	uint8_t rest[0x4a0 - 0x1e0];
-} __attribute__((packed));
+} __packed;
 
 struct snp_report_resp {
 	uint32_t status;
 	uint32_t report_size;
 	uint8_t reserved[24];
 	struct snp_report report;
-} __attribute__((packed));
+} __packed;
 
 struct snp_key_req {
 	uint32_t root_key_select;
@@ -113,13 +114,13 @@ struct snp_key_req {
 	uint32_t vmpl;
 	uint32_t guest_svn;
 	uint64_t tcb_version;
-} __attribute__((packed));
+} __packed;
 
 struct snp_key_resp {
 	uint32_t status;
 	uint8_t reserved[28];
 	uint8_t key[32];
-} __attribute__((packed));
+} __packed;
 
 /* AES-256-GCM, usable by guest code. */
 struct snp_aes256 {

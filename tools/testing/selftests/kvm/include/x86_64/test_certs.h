@@ -26,7 +26,7 @@ struct test_certs *test_certs_create(enum snp_test_certs which);
 void test_certs_destroy(struct test_certs *p);
 /* Answer KVM_EXIT_COCO_REQ_CERTS of vCPU @vcpu_idx. */
 void test_certs_handle(struct test_certs *p, struct kvm_vm *vm,
-			       int vcpu_idx, struct kvm_run *run);
+		       int vcpu_idx, struct kvm_run *run);
 /* KVM_RUN has returned after the exit: the request has completed. */
 void test_certs_request_done(struct test_certs *p, int vcpu_idx);
 /* Take (@lock) or release the exclusive lock, as a provisioning tool does. */
@@ -36,7 +36,7 @@ void test_certs_force_ret(struct test_certs *p, int ret);
 /* The table the provider serves; return its size. */
 size_t test_certs_table(struct test_certs *p, const void **table);
 /* Return 0 if @buf holds the served table, else the first differing offset + 1. */
-size_t test_certs_check_guest(struct test_certs *p,
-				      const void *buf, size_t len);
+size_t test_certs_check_guest(struct test_certs *p, const void *buf,
+			      size_t len);
 
 #endif /* SELFTEST_KVM_TEST_CERTS_H */

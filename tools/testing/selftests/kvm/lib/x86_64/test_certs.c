@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,7 +71,7 @@ struct test_certs *test_certs_create(enum snp_test_certs which)
 	TEST_ASSERT(t, "calloc");
 	build_table(t, which);
 
-	strcpy(t->path, "/tmp/snp-certs-test-XXXXXX");
+	snprintf(t->path, sizeof(t->path), "/tmp/snp-certs-test-XXXXXX");
 	fd = mkstemp(t->path);
 	TEST_ASSERT(fd >= 0, "mkstemp");
 	TEST_ASSERT(write(fd, t->table, t->len) == (ssize_t)t->len, "write table");
