@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 
-.PHONY: help run check kernel kunit selftests lint coverage certs
+.PHONY: help run check kernel kunit selftests lint coverage patches bisect-check certs
 
 help:
 	@echo "make run        build and boot the patched kernel, run the demo"
@@ -13,6 +13,8 @@ help:
 	@echo "make selftests  the project's and upstream regression KVM selftests in QEMU"
 	@echo "make lint       checkpatch, sparse, W=1, uapi header test, docs"
 	@echo "make coverage   gcov line coverage of the new code under KUnit"
+	@echo "make patches    export the series (git format-patch) and check it with git am"
+	@echo "make bisect-check  build and lint every step of the series"
 	@echo "make certs      the snp-certs VMM library, CLI and unit tests (on the host)"
 
 run:
@@ -31,3 +33,7 @@ coverage:
 	@scripts/coverage.sh
 certs:
 	@scripts/certs.sh
+patches:
+	@scripts/patches.sh
+bisect-check:
+	@scripts/bisect-check.sh
