@@ -9,6 +9,7 @@
 . "$ROOT/scripts/kunit.sh"
 . "$ROOT/scripts/lint.sh"
 . "$ROOT/scripts/certs.sh"
+. "$ROOT/scripts/patches.sh"
 
 timed() {
 	local t0=$SECONDS name=$1
@@ -26,6 +27,7 @@ timed kernel build_test_kernel
 timed kunit run_kunit
 timed selftests eval 'build_selftests && run_selftests'
 timed lint run_lint
+timed patches run_patches
 
 stage "timings"
 printf '    %s\n' "${TIMINGS[@]}"
