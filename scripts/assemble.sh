@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Put base + patches + overlay together into $BUILD/src.
+# Put base + patches + overlay together into $BUILD/src, as described by
+# patches/series (see scripts/series.sh).
 #
 # The source tree is updated in place, touching only the files whose content
 # changes, so that kbuild rebuilds incrementally.  Files that an earlier run
@@ -10,35 +11,7 @@
 
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/scripts/base.sh"
-
-OVERLAY_DIRS=(arch include Documentation tools)
-
-# Root build entry points and where they live in the tree.
-declare -A OVERLAY_MAP=(
-	[Kbuild]=arch/x86/kvm/svm/Makefile.snp
-	[Kconfig]=arch/x86/kvm/svm/Kconfig.snp
-)
-
-# Print "<repo path>\t<tree path>" for every overlay file.
-overlay_files() {
-	local f
-	for f in "${!OVERLAY_MAP[@]}"; do
-		[ -f "$ROOT/$f" ] && printf '%s\t%s\n' "$f" "${OVERLAY_MAP[$f]}"
-	done
-	(cd "$ROOT" && find "${OVERLAY_DIRS[@]}" -type f ! -name '*~' ! -name '.*.swp' \
-		2>/dev/null | sort | awk '{print $0 "\t" $0}')
-}
-
-series() {
-	[ -f "$ROOT/patches/series" ] || return 0
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ROOT/patches/series"
-}
-
-# Tree paths a patch touches (new and removed files included).
-patch_files() {
-	sed -n -e 's|^+++ b/\([^[:space:]]*\).*|\1|p' -e 's|^--- a/\([^[:space:]]*\).*|\1|p' "$1" |
-		sort -u
-}
+. "$ROOT/scripts/series.sh"
 
 assemble() {
 	local src=$BUILD/src stage_dir=$BUILD/stage touched=$BUILD/src.touched
@@ -57,9 +30,12 @@ assemble() {
 	mkdir -p "$stage_dir"
 	: >"$stage_dir.list"
 
+	series_parse
+
 	# Patches to upstream files, in series order, onto copies of the files.
 	while read -r p; do
-		[ -f "$ROOT/patches/$p" ] || die "patches/series names $p, which does not exist"
+		# A patch may only add overlay files, without a diff.
+		[ -n "$(patch_files "$ROOT/patches/$p")" ] || continue
 		patch_files "$ROOT/patches/$p" | while read -r f; do
 			echo "$f" >>"$stage_dir.list"
 			if [ -f "$BASE_DIR/$f" ] && [ ! -e "$stage_dir/$f" ]; then
@@ -68,7 +44,7 @@ assemble() {
 			fi
 		done
 		if ! out=$(patch -p1 -d "$stage_dir" --batch --forward --fuzz=0 \
-				--no-backup-if-mismatch -r - <"$ROOT/patches/$p" 2>&1); then
+				--no-backup-if-mismatch -r - < <(patch_diff "$ROOT/patches/$p") 2>&1); then
 			echo "$out" | sed 's/^/    /' >&2
 			die "patch $p does not apply to $BASE_PKG $BASE_DEBVER (failed hunks above)"
 		fi
