@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 
-.PHONY: help run check kernel kunit selftests lint coverage
+.PHONY: help run check kernel kunit selftests lint coverage patches bisect-check
 
 help:
 	@echo "make run        build and boot the patched kernel, run the demo"
@@ -13,6 +13,8 @@ help:
 	@echo "make selftests  the project's and upstream regression KVM selftests in QEMU"
 	@echo "make lint       checkpatch, sparse, W=1, uapi header test, docs"
 	@echo "make coverage   gcov line coverage of the new code under KUnit"
+	@echo "make patches    export the series (git format-patch) and check it with git am"
+	@echo "make bisect-check  build and lint every step of the series"
 
 run:
 	@scripts/run.sh
@@ -28,3 +30,7 @@ lint:
 	@scripts/lint.sh
 coverage:
 	@scripts/coverage.sh
+patches:
+	@scripts/patches.sh
+bisect-check:
+	@scripts/bisect-check.sh

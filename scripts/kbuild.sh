@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Configure and build kernels from $SRC; sourced by the other scripts.
 
+# KMAKE_ARGS, an array, adds arguments to every make of the kernel, e.g.
+# (LLVM=1 "CC=ccache clang" "HOSTCC=ccache clang") for clang.
+KMAKE_ARGS=()
+
 kmake() {
 	local obj=$1
 	shift
-	make -s -C "$SRC" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" -j"$JOBS" "$@"
+	make -s -C "$SRC" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" -j"$JOBS" \
+		${KMAKE_ARGS[@]+"${KMAKE_ARGS[@]}"} "$@"
 }
 
 # Configure $obj as x86_64_defconfig + fragments; do nothing when neither the
