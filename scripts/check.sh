@@ -8,6 +8,7 @@
 . "$ROOT/scripts/selftests.sh"
 . "$ROOT/scripts/kunit.sh"
 . "$ROOT/scripts/lint.sh"
+. "$ROOT/scripts/patches.sh"
 
 timed() {
 	local t0=$SECONDS name=$1
@@ -24,6 +25,7 @@ timed kernel build_test_kernel
 timed kunit run_kunit
 timed selftests eval 'build_selftests && run_selftests'
 timed lint run_lint
+timed patches run_patches
 
 stage "timings"
 printf '    %s\n' "${TIMINGS[@]}"
