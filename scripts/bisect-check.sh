@@ -37,7 +37,9 @@ TIMES=()
 
 # Strip tree prefixes and line numbers so that warnings compare across steps.
 bisect_normalize() {
-	sed -E -e "s#^($SERIES_GIT|$BISECT_OBJ)/##" -e 's#^\.\./##' \
+	local re
+	re="$SERIES_GIT|$BISECT_OBJ|$(realpath -m "$SERIES_GIT")|$(realpath -m "$BISECT_OBJ")"
+	sed -E -e "s#^($re)/##" -e 's#^\.\./##' \
 	       -e 's#:[0-9]+:[0-9]+:#:#' -e 's#:[0-9]+:#:#' | sort
 }
 

@@ -14,8 +14,14 @@ LINT_OBJ=$BUILD/obj/lint
 LINT_BASE_OBJ=$BUILD/obj/lint-base
 
 # Strip tree prefixes and line numbers so warnings compare across trees.
+# make reports physical paths, so strip those too (the base may be reached
+# through a symlink).
 normalize_warnings() {
-	sed -E -e "s#^($SRC|$BASE_DIR|$LINT_OBJ|$LINT_BASE_OBJ)/##" -e 's#^\.\./##' \
+	local d re=
+	for d in "$SRC" "$BASE_DIR" "$LINT_OBJ" "$LINT_BASE_OBJ"; do
+		re+="${re:+|}$d|$(realpath -m "$d")"
+	done
+	sed -E -e "s#^($re)/##" -e 's#^\.\./##' \
 	       -e 's#:[0-9]+:[0-9]+:#:#' -e 's#:[0-9]+:#:#' | sort
 }
 
