@@ -27,6 +27,10 @@ make_initramfs() {
 }
 
 # boot_vm NAME INITRAMFS CMDLINE...: logs go to $BUILD/vm/NAME.{console,results}.
+# TCG runs single-threaded: with one host thread per vCPU, a vCPU could
+# still execute a stale translation of kernel text that another vCPU was
+# live-patching (an int3 of text_poke_bp() after the patch was done, seen
+# as "Oops: int3" in a static-key site), a QEMU race unrelated to the kernel.
 boot_vm() {
 	local name=$1 initrd=$2 rc=0
 	shift 2
@@ -35,7 +39,7 @@ boot_vm() {
 	VM_RESULTS=$BUILD/vm/$name.results
 	rm -f "$VM_CONSOLE" "$VM_RESULTS"
 	timeout --foreground -k 10 "$VM_TIMEOUT" \
-	qemu-system-x86_64 -machine q35 -accel tcg -cpu "$QEMU_CPU" \
+	qemu-system-x86_64 -machine q35 -accel tcg,thread=single -cpu "$QEMU_CPU" \
 		-smp "$QEMU_SMP" -m "$QEMU_MEM" -nodefaults -display none -no-reboot \
 		-kernel "$KERNEL_IMAGE" -initrd "$initrd" \
 		-serial "file:$VM_CONSOLE" -serial "file:$VM_RESULTS" \
