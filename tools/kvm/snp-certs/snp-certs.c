@@ -47,15 +47,21 @@ static void usage(FILE *f)
 	fputs(usage_text, f);
 }
 
+/* "snp-certs: <message>" on stderr. */
+static void vmessage(const char *fmt, va_list ap)
+{
+	fputs("snp-certs: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("snp-certs: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	usage(stderr);
 	return EXIT_USAGE;
 }
@@ -64,11 +70,9 @@ static int fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("snp-certs: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_INVALID;
 }
 

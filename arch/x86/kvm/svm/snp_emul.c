@@ -136,13 +136,7 @@ static int snp_emul_dispatch(struct kvm_vcpu *vcpu, gpa_t ghcb_gpa,
 
 static bool snp_emul_ghcb_is_usable(struct kvm *kvm, gpa_t gpa)
 {
-	struct kvm_memory_slot *slot;
-
-	if (!PAGE_ALIGNED(gpa))
-		return false;
-
-	slot = gfn_to_memslot(kvm, gpa_to_gfn(gpa));
-	return kvm_is_visible_memslot(slot) && !(slot->flags & KVM_MEM_READONLY);
+	return PAGE_ALIGNED(gpa) && snp_guest_req_gpa_in_memslot(kvm, gpa, true);
 }
 
 static int __snp_emul_handle_vmgexit(struct kvm_vcpu *vcpu, gpa_t ghcb_gpa)

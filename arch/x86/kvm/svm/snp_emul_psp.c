@@ -155,14 +155,19 @@ static bool snp_emul_hdr_is_valid(const struct snp_guest_msg_hdr *hdr)
 	       hdr->msg_vmpck < KVM_SNP_EMUL_NR_VMPCKS;
 }
 
+/* A VMPL can ask about its own or a less privileged level. */
+static bool snp_emul_vmpl_is_valid(u32 vmpl, u8 vmpck)
+{
+	return vmpl >= vmpck && vmpl <= SNP_EMUL_MAX_VMPL;
+}
+
 static int snp_emul_report(struct snp_emul *emul, u8 vmpck, void *out)
 {
 	const struct snp_report_req *req = (void *)emul->payload;
 	struct snp_emul_report_resp *resp = out;
 	struct snp_emul_report *report = &resp->report;
 
-	/* A VMPL can ask for reports of its own or a less privileged level. */
-	if (req->vmpl < vmpck || req->vmpl > SNP_EMUL_MAX_VMPL) {
+	if (!snp_emul_vmpl_is_valid(req->vmpl, vmpck)) {
 		resp->status = SEV_RET_INVALID_PARAM;
 		return sizeof(*resp);
 	}
@@ -194,7 +199,7 @@ static int snp_emul_derive_key(struct snp_emul *emul, u8 vmpck, void *out)
 	struct snp_emul_key_resp *resp = out;
 	struct sha256_state sha;
 
-	if (req->vmpl < vmpck || req->vmpl > SNP_EMUL_MAX_VMPL) {
+	if (!snp_emul_vmpl_is_valid(req->vmpl, vmpck)) {
 		resp->status = SEV_RET_INVALID_PARAM;
 		return sizeof(*resp);
 	}

@@ -214,15 +214,9 @@ static void snp_guest_req_free(struct snp_guest_req *req)
 static bool snp_guest_req_gpa_is_mapped(struct snp_guest_req_ctx *ctx,
 					gpa_t gpa, bool write)
 {
-	struct kvm_memory_slot *slot;
-
 	KUNIT_STATIC_STUB_REDIRECT(snp_guest_req_gpa_is_mapped, ctx, gpa, write);
 
-	slot = gfn_to_memslot(ctx->kvm, gpa_to_gfn(gpa));
-	if (!kvm_is_visible_memslot(slot))
-		return false;
-
-	return !write || !(slot->flags & KVM_MEM_READONLY);
+	return snp_guest_req_gpa_in_memslot(ctx->kvm, gpa, write);
 }
 
 static int snp_guest_req_read_guest(struct snp_guest_req_ctx *ctx, gpa_t gpa,

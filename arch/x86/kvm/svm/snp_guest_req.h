@@ -72,6 +72,18 @@ struct snp_guest_req_fw_ops {
 	void (*free_resp_page)(void *page);
 };
 
+/* Return true if @gpa is guest memory that KVM may read, and write if @write. */
+static inline bool snp_guest_req_gpa_in_memslot(struct kvm *kvm, gpa_t gpa,
+						bool write)
+{
+	struct kvm_memory_slot *slot = gfn_to_memslot(kvm, gpa_to_gfn(gpa));
+
+	if (!kvm_is_visible_memslot(slot))
+		return false;
+
+	return !write || !(slot->flags & KVM_MEM_READONLY);
+}
+
 #ifdef CONFIG_KVM_AMD_SNP_GUEST_REQ
 int snp_guest_req_init(struct kvm *kvm);
 int snp_guest_req_init_backend(struct kvm *kvm,

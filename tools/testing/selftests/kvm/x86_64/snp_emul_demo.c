@@ -15,6 +15,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "snp_emul.h"
+#include "test_certs.h"
 #include "../../../../kvm/snp-certs/snp_certs.h"
 
 #define CERTS_PAGES_FIRST	1
@@ -91,12 +92,6 @@ struct vmm {
 	struct kvm_snp_emul_init init;
 };
 
-static int write_guest(void *opaque, uint64_t gpa, const void *buf, size_t len)
-{
-	memcpy(addr_gpa2hva(opaque, gpa), buf, len);
-	return 0;
-}
-
 static void show_request(struct vmm *v)
 {
 	struct snp_msg_hdr *hdr = addr_gva2hva(v->vm, (vm_vaddr_t)v->pages->req);
@@ -121,7 +116,7 @@ static void serve_certs(struct vmm *v)
 	printf("[kvm]   KVM_EXIT_COCO, nr = KVM_EXIT_COCO_REQ_CERTS:\n");
 	printf("        gpa 0x%llx, npages %llu\n",
 	       run->coco.req_certs.gpa, run->coco.req_certs.npages);
-	ret = snp_certs_handle_exit(v->certs, &v->req, run, write_guest, v->vm);
+	ret = snp_certs_handle_exit(v->certs, &v->req, run, test_certs_write_vm, v->vm);
 	if (ret == ENOSPC)
 		printf("[vmm]   %s does not fit: ret = ENOSPC, npages = %llu\n",
 		       v->table, run->coco.req_certs.npages);

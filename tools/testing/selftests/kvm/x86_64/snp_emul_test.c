@@ -610,29 +610,15 @@ TEST(no_exit_without_report)
 	env_destroy(&e);
 }
 
-static void write_ghcb(struct env *e, uint64_t code, uint64_t info1, uint64_t info2,
-		       bool rax_rbx)
+/* Lay out the GHCB page as a guest would, with the three fields valid. */
+static void write_ghcb(struct env *e, uint64_t code, uint64_t info1, uint64_t info2)
 {
 	uint8_t *ghcb = env_hva(e, e->pages[0]->ghcb);
 
 	memset(ghcb, 0, 4096);
-	*(uint64_t *)(ghcb + GHCB_OFF_SW_EXIT_CODE) = code;
-	*(uint64_t *)(ghcb + GHCB_OFF_SW_EXIT_INFO_1) = info1;
-	*(uint64_t *)(ghcb + GHCB_OFF_SW_EXIT_INFO_2) = info2;
-	ghcb[GHCB_OFF_VALID_BITMAP + GHCB_OFF_SW_EXIT_CODE / 64] |=
-		1 << (GHCB_OFF_SW_EXIT_CODE / 8 % 8);
-	ghcb[GHCB_OFF_VALID_BITMAP + GHCB_OFF_SW_EXIT_INFO_1 / 64] |=
-		1 << (GHCB_OFF_SW_EXIT_INFO_1 / 8 % 8);
-	ghcb[GHCB_OFF_VALID_BITMAP + GHCB_OFF_SW_EXIT_INFO_2 / 64] |=
-		1 << (GHCB_OFF_SW_EXIT_INFO_2 / 8 % 8);
-	if (rax_rbx) {
-		*(uint64_t *)(ghcb + GHCB_OFF_RAX) = e->pages[0]->certs_gpa;
-		*(uint64_t *)(ghcb + GHCB_OFF_RBX) = 1;
-		ghcb[GHCB_OFF_VALID_BITMAP + GHCB_OFF_RAX / 64] |=
-			1 << (GHCB_OFF_RAX / 8 % 8);
-		ghcb[GHCB_OFF_VALID_BITMAP + GHCB_OFF_RBX / 64] |=
-			1 << (GHCB_OFF_RBX / 8 % 8);
-	}
+	snp_ghcb_set(ghcb, GHCB_OFF_SW_EXIT_CODE, code);
+	snp_ghcb_set(ghcb, GHCB_OFF_SW_EXIT_INFO_1, info1);
+	snp_ghcb_set(ghcb, GHCB_OFF_SW_EXIT_INFO_2, info2);
 }
 
 /* Malformed input gets SW_EXITINFO1 = 2 and the documented GHCB error. */
@@ -648,25 +634,25 @@ TEST(malformed_input)
 	resp = e.pages[0]->resp_gpa;
 	env_seal_report(&e, 0, 0);
 
-	write_ghcb(&e, SNP_GUEST_REQUEST, req + 8, resp, false);
+	write_ghcb(&e, SNP_GUEST_REQUEST, req + 8, resp);
 	env_do(&e, 0, OP_RAW);
 	assert_answer(&e, 0, SNP_GHCB_ERROR, SNP_GHCB_ERR_INVALID_INPUT);
 
-	write_ghcb(&e, SNP_GUEST_REQUEST, req, req, false);
+	write_ghcb(&e, SNP_GUEST_REQUEST, req, req);
 	env_do(&e, 0, OP_RAW);
 	assert_answer(&e, 0, SNP_GHCB_ERROR, SNP_GHCB_ERR_INVALID_INPUT);
 
 	/* Outside guest memory */
-	write_ghcb(&e, SNP_GUEST_REQUEST, req, 1ULL << 45, false);
+	write_ghcb(&e, SNP_GUEST_REQUEST, req, 1ULL << 45);
 	env_do(&e, 0, OP_RAW);
 	assert_answer(&e, 0, SNP_GHCB_ERROR, SNP_GHCB_ERR_INVALID_INPUT);
 
 	/* An extended report request needs RAX and RBX. */
-	write_ghcb(&e, SNP_EXT_GUEST_REQUEST, req, resp, false);
+	write_ghcb(&e, SNP_EXT_GUEST_REQUEST, req, resp);
 	env_do(&e, 0, OP_RAW);
 	assert_answer(&e, 0, SNP_GHCB_ERROR, SNP_GHCB_ERR_MISSING_INPUT);
 
-	write_ghcb(&e, 0x80000013ULL, req, resp, false);
+	write_ghcb(&e, 0x80000013ULL, req, resp);
 	env_do(&e, 0, OP_RAW);
 	assert_answer(&e, 0, SNP_GHCB_ERROR, SNP_GHCB_ERR_INVALID_EVENT);
 

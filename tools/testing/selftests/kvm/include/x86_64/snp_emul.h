@@ -185,7 +185,9 @@ struct snp_req_pages {
 void snp_ghcb_request(const struct snp_req_pages *pages, uint64_t exit_code,
 		      uint64_t certs_gpa, uint64_t certs_npages,
 		      struct snp_ghcb_result *res);
-/* Same, with every GHCB field and valid bit given by the caller. */
+/* Set a GHCB field at offset @off and mark it valid. */
+void snp_ghcb_set(void *ghcb, unsigned int off, uint64_t val);
+/* VMGEXIT with the GHCB page as the caller laid it out; return RAX. */
 uint64_t snp_vmgexit(uint64_t ghcb_gpa);
 
 /* VMM side. */

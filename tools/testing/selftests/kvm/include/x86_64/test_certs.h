@@ -27,6 +27,8 @@ void test_certs_destroy(struct test_certs *p);
 /* Answer KVM_EXIT_COCO_REQ_CERTS of vCPU @vcpu_idx. */
 void test_certs_handle(struct test_certs *p, struct kvm_vm *vm,
 		       int vcpu_idx, struct kvm_run *run);
+/* snp_certs write_guest callback for @opaque, a struct kvm_vm *. */
+int test_certs_write_vm(void *opaque, uint64_t gpa, const void *buf, size_t len);
 /* KVM_RUN has returned after the exit: the request has completed. */
 void test_certs_request_done(struct test_certs *p, int vcpu_idx);
 /* Take (@lock) or release the exclusive lock, as a provisioning tool does. */

@@ -336,7 +336,7 @@ int snp_msg_open(struct snp_guest_channel *ch, const void *msg, uint8_t type,
 
 #define GHCB_FIELD(ghcb, off)	(*(uint64_t *)((uint8_t *)(ghcb) + (off)))
 
-static void ghcb_set(void *ghcb, unsigned int off, uint64_t val)
+void snp_ghcb_set(void *ghcb, unsigned int off, uint64_t val)
 {
 	uint8_t *bitmap = (uint8_t *)ghcb + GHCB_OFF_VALID_BITMAP;
 	unsigned int bit = off / 8;
@@ -360,12 +360,12 @@ void snp_ghcb_request(const struct snp_req_pages *pages, uint64_t exit_code,
 	void *ghcb = pages->ghcb;
 
 	memset(ghcb, 0, 4096);
-	ghcb_set(ghcb, GHCB_OFF_SW_EXIT_CODE, exit_code);
-	ghcb_set(ghcb, GHCB_OFF_SW_EXIT_INFO_1, pages->req_gpa);
-	ghcb_set(ghcb, GHCB_OFF_SW_EXIT_INFO_2, pages->resp_gpa);
+	snp_ghcb_set(ghcb, GHCB_OFF_SW_EXIT_CODE, exit_code);
+	snp_ghcb_set(ghcb, GHCB_OFF_SW_EXIT_INFO_1, pages->req_gpa);
+	snp_ghcb_set(ghcb, GHCB_OFF_SW_EXIT_INFO_2, pages->resp_gpa);
 	if (exit_code == SNP_EXT_GUEST_REQUEST) {
-		ghcb_set(ghcb, GHCB_OFF_RAX, certs_gpa);
-		ghcb_set(ghcb, GHCB_OFF_RBX, certs_npages);
+		snp_ghcb_set(ghcb, GHCB_OFF_RAX, certs_gpa);
+		snp_ghcb_set(ghcb, GHCB_OFF_RBX, certs_npages);
 	}
 
 	res->hc_ret = snp_vmgexit(pages->ghcb_gpa);

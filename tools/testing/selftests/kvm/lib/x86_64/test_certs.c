@@ -100,7 +100,7 @@ void test_certs_destroy(struct test_certs *t)
 	free(t);
 }
 
-static int write_guest(void *opaque, uint64_t gpa, const void *buf, size_t len)
+int test_certs_write_vm(void *opaque, uint64_t gpa, const void *buf, size_t len)
 {
 	memcpy(addr_gpa2hva(opaque, gpa), buf, len);
 	return 0;
@@ -121,7 +121,7 @@ void test_certs_handle(struct test_certs *t, struct kvm_vm *vm, int vcpu_idx,
 
 	/* The answer is in run->coco.ret, and returned. */
 	r = snp_certs_handle_exit(t->provider, &t->req[vcpu_idx], run,
-				  write_guest, vm);
+				  test_certs_write_vm, vm);
 	TEST_ASSERT_EQ(r, (int)run->coco.ret);
 }
 
